@@ -42,11 +42,7 @@ export { assertKeyPairId, planGrant } from './core/grant.ts';
 export type { Grant, SigningOptions } from './core/grant.ts';
 export { signUrl, signUrlAsync } from './core/sign-url.ts';
 export type { SignUrlInput, SignedUrl } from './core/sign-url.ts';
-export {
-  signCookies,
-  signCookiesAsync,
-  formatSetCookieHeaders,
-} from './core/sign-cookies.ts';
+export { signCookies, signCookiesAsync, formatSetCookieHeaders } from './core/sign-cookies.ts';
 export type {
   SignCookiesInput,
   SignedCookies,
@@ -67,3 +63,5 @@ export { loadPrivateKey, loadPublicKey, readPem } from './keys/load-key.ts';
 export type { PemSource, LoadPrivateKeyOptions } from './keys/load-key.ts';
 export { createKeyring } from './keys/keyring.ts';
 export type { Keyring, KeyringEntry } from './keys/keyring.ts';
+export { generateSigningKeyPair } from './keys/generate-key.ts';
+export type { GeneratedKeyPair, GeneratedKeyType } from './keys/generate-key.ts';

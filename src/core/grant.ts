@@ -115,6 +115,8 @@ export function planGrant(
   };
   if (window.notBefore !== undefined) grant.notBefore = window.notBefore;
   if (ipAddress !== undefined) grant.ipAddress = ipAddress;
-  grant.policy = custom ? buildCustomPolicy(grant) : buildCannedPolicy(grant.resource, grant.expiresAt);
+  grant.policy = custom
+    ? buildCustomPolicy(grant)
+    : buildCannedPolicy(grant.resource, grant.expiresAt);
   return grant;
 }

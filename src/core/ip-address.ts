@@ -47,7 +47,11 @@ export function parseIpv4Block(text: unknown): Ipv4Block {
   }
   const [addressText = '', prefixText, ...rest] = text.split('/');
   const address = parseIpv4(addressText);
-  if (address === undefined || rest.length > 0 || (prefixText !== undefined && !PREFIX.test(prefixText))) {
+  if (
+    address === undefined ||
+    rest.length > 0 ||
+    (prefixText !== undefined && !PREFIX.test(prefixText))
+  ) {
     throw new SignerError(
       'ERR_IP_INVALID',
       `'${text}' is not an IPv4 address or CIDR block such as 203.0.113.0/24`,

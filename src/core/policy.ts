@@ -66,7 +66,12 @@ function readEpochTime(condition: Record<string, unknown>, name: string): number
     throw malformed(`${name} must be {"AWS:EpochTime": seconds}`);
   }
   const value = entry['AWS:EpochTime'];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_EPOCH_SECONDS) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 0 ||
+    value > MAX_EPOCH_SECONDS
+  ) {
     throw malformed(`${name} AWS:EpochTime must be whole epoch seconds up to ${MAX_EPOCH_SECONDS}`);
   }
   return value;
@@ -112,7 +117,8 @@ export function parseCustomPolicy(encodedPolicy: string): ParsedPolicy {
   const ip = condition['IpAddress'];
   if (ip !== undefined) {
     const sourceIp = isRecord(ip) ? ip['AWS:SourceIp'] : undefined;
-    if (typeof sourceIp !== 'string') throw malformed('IpAddress must be {"AWS:SourceIp": "a.b.c.d/n"}');
+    if (typeof sourceIp !== 'string')
+      throw malformed('IpAddress must be {"AWS:SourceIp": "a.b.c.d/n"}');
     try {
       parsed.ipBlock = parseIpv4Block(sourceIp);
     } catch (error) {

@@ -30,7 +30,7 @@ export function assertResourcePattern(pattern: unknown): asserts pattern is stri
   if (!PATTERN_CHARACTERS.test(pattern)) {
     throw new SignerError(
       'ERR_RESOURCE_INVALID',
-      'resource pattern may contain only visible ASCII without \'"\', \'\\\' or \'#\'; percent-encode the rest',
+      "resource pattern may contain only visible ASCII without '\"', '\\' or '#'; percent-encode the rest",
     );
   }
 }

@@ -77,7 +77,8 @@ export interface SetCookieOptions {
   sameSite?: 'Strict' | 'Lax' | 'None';
 }
 
-const DOMAIN = /^\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const DOMAIN =
+  /^\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const PATH = /^\/[\x21-\x3A\x3C-\x7E]*$/;
 
 function cookieOptionError(message: string): SignerError {
@@ -108,13 +109,16 @@ export function formatSetCookieHeaders(
     attributes.push(`Domain=${domain}`);
   }
   if (!PATH.test(path)) {
-    throw cookieOptionError("cookie path must start with '/' and contain no ';', spaces or controls");
+    throw cookieOptionError(
+      "cookie path must start with '/' and contain no ';', spaces or controls",
+    );
   }
   attributes.push(`Path=${path}`);
   if (secure) attributes.push('Secure');
   if (httpOnly) attributes.push('HttpOnly');
   if (sameSite !== undefined) {
-    if (sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') {
+    // JavaScript callers are not held to the type.
+    if (!(['Strict', 'Lax', 'None'] as unknown[]).includes(sameSite)) {
       throw cookieOptionError("SameSite must be 'Strict', 'Lax' or 'None'");
     }
     if (sameSite === 'None' && !secure) {

@@ -16,7 +16,7 @@ function describeCharacter(character: string): string {
   if (character === ' ') return 'a raw space';
   const codePoint = character.codePointAt(0) ?? 0;
   const label = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
-  return codePoint < 0x20 || codePoint === 0x7f ? `the control character ${label}` : `${label}`;
+  return codePoint < 0x20 || codePoint === 0x7f ? `the control character ${label}` : label;
 }
 
 /** Names of the query parameters in a raw query string, as written and percent-decoded. */

@@ -10,7 +10,11 @@ export function signPolicy(policy: string, key: KeyObject, hash: HashAlgorithm):
 }
 
 /** As {@link signPolicy}, on libuv's thread pool so the event loop stays free. */
-export function signPolicyAsync(policy: string, key: KeyObject, hash: HashAlgorithm): Promise<Buffer> {
+export function signPolicyAsync(
+  policy: string,
+  key: KeyObject,
+  hash: HashAlgorithm,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     sign(hash, Buffer.from(policy, 'utf8'), key, (error, signature) => {
       if (error) reject(error);

@@ -86,6 +86,6 @@ export function resolveHashAlgorithm(
   if (requested === 'sha1' || requested === 'sha256') return requested;
   throw new SignerError(
     'ERR_HASH_UNSUPPORTED',
-    `hash must be 'sha1' or 'sha256', not '${String(requested).slice(0, 20)}'`,
+    `hash must be 'sha1' or 'sha256', not '${requested.slice(0, 20)}'`,
   );
 }

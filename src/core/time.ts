@@ -108,7 +108,8 @@ export function resolveTime(input: TimeInput, now: Date, what: string, rounding:
   if (typeof input === 'number') return checkEpochSeconds(input, what);
   if (input instanceof Date) {
     const ms = input.getTime();
-    if (!Number.isFinite(ms)) throw new SignerError('ERR_DATE_INVALID', `${what} is an invalid Date`);
+    if (!Number.isFinite(ms))
+      throw new SignerError('ERR_DATE_INVALID', `${what} is an invalid Date`);
     return checkEpochSeconds(round(ms / 1000), what);
   }
   if (typeof input !== 'string') {
@@ -171,7 +172,7 @@ export function resolveValidityWindow(
 export function describeRelative(deltaSeconds: number): string {
   const magnitude = Math.abs(deltaSeconds);
   const text =
-    magnitude < 120
+    magnitude < 600
       ? `${magnitude} s`
       : magnitude < 7200
         ? `${Math.round(magnitude / 60)} min`

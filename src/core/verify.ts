@@ -1,9 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { SignerError } from '../errors.ts';
-import {
-  decodeCloudFrontBase64,
-  findNonCloudFrontBase64Character,
-} from './cloudfront-base64.ts';
+import { decodeCloudFrontBase64, findNonCloudFrontBase64Character } from './cloudfront-base64.ts';
 import { ipv4BlockContains } from './ip-address.ts';
 import { buildCannedPolicy, parseCustomPolicy, type PolicyType } from './policy.ts';
 import { matchesResourcePattern } from './resource-pattern.ts';
@@ -93,7 +90,13 @@ interface SigningParts {
 }
 
 type PartName = 'expires' | 'policy' | 'signature' | 'keyPairId' | 'hashAlgorithm';
-const PART_NAMES: readonly PartName[] = ['expires', 'policy', 'signature', 'keyPairId', 'hashAlgorithm'];
+const PART_NAMES: readonly PartName[] = [
+  'expires',
+  'policy',
+  'signature',
+  'keyPairId',
+  'hashAlgorithm',
+];
 const MAX_VERIFIED_URL_LENGTH = 16_384;
 
 class Refusal extends Error {
@@ -302,7 +305,10 @@ function judge(parts: SigningParts, options: VerifyOptions, verdict: Verdict): v
   const now = epochSeconds(options.now);
   const expiresAt = verdict.expiresAt ?? 0;
   if (now >= expiresAt) {
-    throw new Refusal('EXPIRED', `expired ${describeRelative(expiresAt - now)} (at ${iso(expiresAt)})`);
+    throw new Refusal(
+      'EXPIRED',
+      `expired ${describeRelative(expiresAt - now)} (at ${iso(expiresAt)})`,
+    );
   }
   if (verdict.notBefore !== undefined && now <= verdict.notBefore) {
     throw new Refusal(

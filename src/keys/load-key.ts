@@ -19,7 +19,7 @@ const MAX_PEM_BYTES = 64 * 1024;
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error
-    ? String((error as { code: unknown }).code)
+    ? String(error.code)
     : undefined;
 }
 
@@ -37,7 +37,10 @@ export function readPem(source: PemSource): string {
     try {
       const bytes = readFileSync(source.file);
       if (bytes.length > MAX_PEM_BYTES) {
-        throw new SignerError('ERR_KEY_UNREADABLE', 'the key file is larger than 64 KiB: not a PEM key');
+        throw new SignerError(
+          'ERR_KEY_UNREADABLE',
+          'the key file is larger than 64 KiB: not a PEM key',
+        );
       }
       text = bytes.toString('utf8');
     } catch (error) {
@@ -59,13 +62,19 @@ export function readPem(source: PemSource): string {
     const environment = source.environment ?? process.env;
     text = environment[source.env];
     if (text === undefined || text === '') {
-      throw new SignerError('ERR_KEY_UNREADABLE', 'the environment variable meant to hold the key is not set');
+      throw new SignerError(
+        'ERR_KEY_UNREADABLE',
+        'the environment variable meant to hold the key is not set',
+      );
     }
     // Platforms that cannot store newlines in variables often hold the PEM with literal \n.
     text = text.replace(/\\n/g, '\n');
   }
   if (typeof text !== 'string' || !PEM_LABEL.test(text)) {
-    throw new SignerError('ERR_KEY_INVALID', 'no PEM block found (expected -----BEGIN ... PRIVATE KEY-----)');
+    throw new SignerError(
+      'ERR_KEY_INVALID',
+      'no PEM block found (expected -----BEGIN ... PRIVATE KEY-----)',
+    );
   }
   return text;
 }
@@ -88,7 +97,10 @@ export function loadPrivateKey(source: PemSource, options: LoadPrivateKeyOptions
   }
   const encrypted = label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(pem);
   if (encrypted && (options.passphrase === undefined || options.passphrase === '')) {
-    throw new SignerError('ERR_KEY_PASSPHRASE', 'the private key is encrypted; give its passphrase');
+    throw new SignerError(
+      'ERR_KEY_PASSPHRASE',
+      'the private key is encrypted; give its passphrase',
+    );
   }
   let key: KeyObject;
   try {
@@ -99,13 +111,21 @@ export function loadPrivateKey(source: PemSource, options: LoadPrivateKeyOptions
     );
   } catch (error) {
     if (encrypted) {
-      throw new SignerError('ERR_KEY_PASSPHRASE', 'the passphrase does not decrypt the private key', {
-        details: { reason: errorCode(error) },
-      });
+      throw new SignerError(
+        'ERR_KEY_PASSPHRASE',
+        'the passphrase does not decrypt the private key',
+        {
+          details: { reason: errorCode(error) },
+        },
+      );
     }
-    throw new SignerError('ERR_KEY_INVALID', `the PEM block '${label}' is not a private key Node.js can read`, {
-      details: { reason: errorCode(error) },
-    });
+    throw new SignerError(
+      'ERR_KEY_INVALID',
+      `the PEM block '${label}' is not a private key Node.js can read`,
+      {
+        details: { reason: errorCode(error) },
+      },
+    );
   }
   signingKeyAlgorithm(key);
   return key;
@@ -127,9 +147,13 @@ export function loadPublicKey(source: PemSource, options: LoadPrivateKeyOptions 
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new SignerError('ERR_KEY_INVALID', `the PEM block '${label}' is not a public key Node.js can read`, {
-      details: { reason: errorCode(error) },
-    });
+    throw new SignerError(
+      'ERR_KEY_INVALID',
+      `the PEM block '${label}' is not a public key Node.js can read`,
+      {
+        details: { reason: errorCode(error) },
+      },
+    );
   }
   verificationKeyAlgorithm(key);
   return key;

@@ -1,0 +1,35 @@
+import type { ErrorCode } from '../errors.ts';
+
+export const EXIT_OK = 0;
+/** Signing or verification failed (an unusable key, a link CloudFront would refuse). */
+export const EXIT_FAILURE = 1;
+/** The command line itself was wrong: a missing option, a bad date, a malformed URL. */
+export const EXIT_USAGE = 2;
+
+/** The exit code for each error; a new code without an entry fails to compile. */
+export const EXIT_CODE_FOR_ERROR = {
+  ERR_USAGE: EXIT_USAGE,
+  ERR_URL_INVALID: EXIT_USAGE,
+  ERR_URL_NOT_CANONICAL: EXIT_USAGE,
+  ERR_URL_RESERVED_PARAMETER: EXIT_USAGE,
+  ERR_OBJECT_KEY_INVALID: EXIT_USAGE,
+  ERR_RESOURCE_INVALID: EXIT_USAGE,
+  ERR_RESOURCE_MISMATCH: EXIT_USAGE,
+  ERR_RESOURCE_WILDCARD_IN_URL: EXIT_USAGE,
+  ERR_DATE_INVALID: EXIT_USAGE,
+  ERR_DATE_MILLISECONDS: EXIT_USAGE,
+  ERR_DATE_IN_PAST: EXIT_USAGE,
+  ERR_DATE_OUT_OF_RANGE: EXIT_USAGE,
+  ERR_DATE_WINDOW_INVALID: EXIT_USAGE,
+  ERR_IP_INVALID: EXIT_USAGE,
+  ERR_IP_V6_UNSUPPORTED: EXIT_USAGE,
+  ERR_HASH_UNSUPPORTED: EXIT_USAGE,
+  ERR_KEY_PAIR_ID_INVALID: EXIT_USAGE,
+  ERR_KEY_INVALID: EXIT_FAILURE,
+  ERR_KEY_UNSUPPORTED: EXIT_FAILURE,
+  ERR_KEY_PASSPHRASE: EXIT_FAILURE,
+  ERR_KEY_UNREADABLE: EXIT_FAILURE,
+  ERR_POLICY_MALFORMED: EXIT_FAILURE,
+  ERR_COOKIE_OPTION_INVALID: EXIT_USAGE,
+  ERR_FILE_EXISTS: EXIT_FAILURE,
+} as const satisfies Record<ErrorCode, number>;

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { isSignerError } from '../errors.ts';
+import { formatCommandHelp, parseCommand, type CommandSpec } from './command.ts';
+import { cookiesCommand } from './commands/cookies.ts';
+import { keygenCommand } from './commands/keygen.ts';
+import { urlCommand } from './commands/url.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { EXIT_CODE_FOR_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
+import type { CliIo } from './io.ts';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  urlCommand,
+  cookiesCommand,
+  verifyCommand,
+  keygenCommand,
+];
+
+const GLOBAL_OPTIONS = {
+  help: { type: 'boolean', short: 'h', description: 'show help for the command' },
+  verbose: { type: 'boolean', description: 'show the cause and stack of an error' },
+} as const;
+
+function version(): string {
+  const manifest = JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
+  return manifest.version;
+}
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
+  return [
+    'cfsign: CloudFront signed URLs and cookies that CloudFront accepts and that grant exactly what you ask.',
+    '',
+    'Usage: cfsign <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
+    '',
+    'Options:',
+    '  -h, --help      show help (also after a command: cfsign url --help)',
+    '  --version       print the version',
+    '  --verbose       show the cause and stack of an error',
+    '',
+    'Exit codes: 0 success, 1 signing or verification failed, 2 usage error.',
+    '',
+    'Example:',
+    '  cfsign keygen --out ./keys',
+    '  cfsign url https://d111111abcdef8.cloudfront.net/videos/intro.mp4 --key-pair-id K2JCJMDEHXQW5F --private-key ./keys/private_key.pem --expires 1h',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs one `cfsign` invocation and returns its exit code. Never calls process.exit and never
+ * prints a stack trace unless `--verbose`.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(mainHelp());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${version()}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (command === undefined) {
+    io.stderr(
+      `cfsign: ERR_USAGE: unknown command '${name.slice(0, 40)}'. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run 'cfsign --help'.\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const spec: CommandSpec = { ...command, options: { ...command.options, ...GLOBAL_OPTIONS } };
+  const verbose = rest.includes('--verbose');
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(formatCommandHelp(spec));
+    return EXIT_OK;
+  }
+  try {
+    return await spec.run(parseCommand(spec, rest), io);
+  } catch (error) {
+    if (isSignerError(error)) {
+      const exitCode = EXIT_CODE_FOR_ERROR[error.code];
+      const hint = exitCode === EXIT_USAGE ? ` (see 'cfsign ${spec.name} --help')` : '';
+      io.stderr(`cfsign ${spec.name}: ${error.code}: ${error.message}${hint}\n`);
+      if (verbose && error.stack !== undefined) io.stderr(`${error.stack}\n`);
+      return exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(
+      `cfsign ${spec.name}: unexpected error: ${message}${verbose ? '' : ' (run with --verbose for details)'}\n`,
+    );
+    if (verbose && error instanceof Error && error.stack !== undefined)
+      io.stderr(`${error.stack}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -102,7 +102,8 @@ export function parseCustomPolicy(encodedPolicy: string): ParsedPolicy {
   if (statements.length !== 1 || !isRecord(statement)) {
     throw malformed('CloudFront accepts exactly one statement');
   }
-  const resource = statement['Resource'] ?? '*';
+  // CloudFront documents an omitted Resource as "any URL"; a null or non-string one is malformed.
+  const resource = 'Resource' in statement ? statement['Resource'] : '*';
   if (typeof resource !== 'string') throw malformed('Resource must be a string');
   const condition = statement['Condition'];
   if (!isRecord(condition)) throw malformed('no Condition');

@@ -1,6 +1,6 @@
 import { SignerError } from '../errors.ts';
 import { assertValidObjectKey, encodeKeyText } from './object-key.ts';
-import { MAX_URL_BYTES, normalizeDistributionUrl } from './signable-url.ts';
+import { joinWithinUrlLimit, MAX_URL_BYTES, normalizeDistributionUrl } from './signable-url.ts';
 
 const WILDCARD = /[*?]/;
 // Visible ASCII except '"' and '\' (which JSON would escape and no request URL contains) and '#'.
@@ -66,18 +66,26 @@ export function matchesResourcePattern(pattern: string, url: string): boolean {
 }
 
 /**
- * A resource pattern for objects of a distribution: `keyPattern` is an object key in which
- * `*` and `?` are wildcards, and every other character is encoded as {@link encodeObjectKey}
- * would encode it, so the pattern matches the URLs cfsign builds for the keys it names.
+ * A resource pattern for objects of a distribution: `keyPattern` is an object key in which `*`
+ * is a wildcard, and every other character is encoded as {@link encodeObjectKey} would encode
+ * it, so the pattern matches the URLs cfsign builds for the keys it names. `?` is refused: in a
+ * policy it matches one URL byte, and one character of a key can take up to twelve.
  * Use this only when the caller asked for a pattern; a plain key never goes through it.
  *
- * @throws {SignerError} `ERR_OBJECT_KEY_INVALID`, `ERR_URL_INVALID` or `ERR_URL_NOT_CANONICAL`
+ * @throws {SignerError} `ERR_RESOURCE_INVALID`, `ERR_OBJECT_KEY_INVALID`, `ERR_URL_INVALID`
+ *   or `ERR_URL_NOT_CANONICAL`
  */
 export function buildObjectPattern(distributionUrl: string, keyPattern: string): string {
   assertValidObjectKey(keyPattern);
+  if (keyPattern.includes('?')) {
+    throw new SignerError(
+      'ERR_RESOURCE_INVALID',
+      "a key pattern may use '*' but not '?', which would match one URL byte rather than one character",
+    );
+  }
   const encoded = keyPattern
-    .split(/([*?])/)
-    .map((part) => (part === '*' || part === '?' ? part : encodeKeyText(part)))
-    .join('');
-  return `${normalizeDistributionUrl(distributionUrl)}/${encoded}`;
+    .split('*')
+    .map((part) => encodeKeyText(part))
+    .join('*');
+  return joinWithinUrlLimit(normalizeDistributionUrl(distributionUrl), encoded);
 }

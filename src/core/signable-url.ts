@@ -9,7 +9,7 @@ export const MAX_URL_BYTES = 8192;
 export const CLOUDFRONT_QUERY_PARAMETERS: readonly string[] = Object.values(QUERY);
 
 const RESERVED_PARAMETER_NAMES = new Set(CLOUDFRONT_QUERY_PARAMETERS.map((n) => n.toLowerCase()));
-const NOT_VISIBLE_ASCII = /[^\x21-\x7E]/;
+const NOT_VISIBLE_ASCII = /[^\x21-\x7E]/u;
 const BAD_PERCENT_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 
 function describeCharacter(character: string): string {
@@ -137,5 +137,21 @@ export function normalizeDistributionUrl(distributionUrl: string): string {
  * @throws {SignerError} `ERR_URL_INVALID`, `ERR_URL_NOT_CANONICAL` or `ERR_OBJECT_KEY_INVALID`
  */
 export function buildObjectUrl(distributionUrl: string, objectKey: string): string {
-  return `${normalizeDistributionUrl(distributionUrl)}/${encodeObjectKey(objectKey)}`;
+  return joinWithinUrlLimit(normalizeDistributionUrl(distributionUrl), encodeObjectKey(objectKey));
+}
+
+/**
+ * `base/path`, refused when it would exceed CloudFront's URL limit.
+ *
+ * @throws {SignerError} `ERR_URL_INVALID`
+ */
+export function joinWithinUrlLimit(base: string, encodedPath: string): string {
+  const url = `${base}/${encodedPath}`;
+  if (url.length > MAX_URL_BYTES) {
+    throw new SignerError(
+      'ERR_URL_INVALID',
+      `the URL would be ${url.length} bytes long; CloudFront accepts at most ${MAX_URL_BYTES}`,
+    );
+  }
+  return url;
 }

@@ -39,12 +39,32 @@ export function parseDuration(text: string): number | undefined {
   );
 }
 
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+/** Epoch seconds of a UTC calendar time. Unlike Date.UTC, years 0-99 are not read as 1900-1999. */
+function utcSeconds(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime() / 1000;
 }
 
-/** Epoch milliseconds of a strict ISO-8601 date or date-time, or undefined if it is not one. */
-function parseIso8601(text: string): number | undefined {
+function daysInMonth(year: number, month: number): number {
+  return new Date(utcSeconds(year, month + 1, 0) * 1000).getUTCDate();
+}
+
+/** A strict ISO-8601 date or date-time as whole epoch seconds plus whether a fraction followed. */
+interface IsoTime {
+  wholeSeconds: number;
+  hasFraction: boolean;
+}
+
+function parseIso8601(text: string): IsoTime | undefined {
   const match = ISO_8601.exec(text);
   if (!match) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', offset = 'Z'] = match;
@@ -64,32 +84,36 @@ function parseIso8601(text: string): number | undefined {
     if (offsetHours > 23 || offsetMins > 59) return undefined;
     offsetMinutes = (offsetHours * 60 + offsetMins) * (offset.startsWith('-') ? -1 : 1);
   }
-  const milliseconds = Number(`0.${fraction || '0'}`) * 1000;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second) + milliseconds;
-  return utc - offsetMinutes * 60_000;
+  // Whole seconds stay exact integers; the fraction is only ever a reason to round.
+  const wholeSeconds = utcSeconds(year, month, day, hour, minute, second) - offsetMinutes * 60;
+  return { wholeSeconds, hasFraction: /[1-9]/.test(fraction) };
 }
 
 type Rounding = 'down' | 'up';
 
-function checkEpochSeconds(value: number, what: string): number {
+function outOfRange(what: string): SignerError {
+  return new SignerError(
+    'ERR_DATE_OUT_OF_RANGE',
+    `${what} is after 2038-01-19T03:14:07Z, the last time CloudFront's policy can express`,
+  );
+}
+
+/** Range checks; `typedNumber` is true only for numbers the caller wrote as epoch seconds. */
+function checkEpochSeconds(value: number, what: string, typedNumber: boolean): number {
   if (!Number.isSafeInteger(value)) {
+    if (!typedNumber && value > MAX_EPOCH_SECONDS) throw outOfRange(what);
     throw new SignerError(
       'ERR_DATE_INVALID',
       `${what} must be whole epoch seconds, an ISO-8601 date, or a duration like 15m`,
     );
   }
-  if (value >= LOOKS_LIKE_MILLISECONDS) {
+  if (typedNumber && value >= LOOKS_LIKE_MILLISECONDS) {
     throw new SignerError(
       'ERR_DATE_MILLISECONDS',
       `${what} ${value} looks like epoch milliseconds; CloudFront needs seconds (divide by 1000)`,
     );
   }
-  if (value > MAX_EPOCH_SECONDS) {
-    throw new SignerError(
-      'ERR_DATE_OUT_OF_RANGE',
-      `${what} is after 2038-01-19T03:14:07Z, the last time CloudFront's policy can express`,
-    );
-  }
+  if (value > MAX_EPOCH_SECONDS) throw outOfRange(what);
   if (value < 0) {
     throw new SignerError('ERR_DATE_OUT_OF_RANGE', `${what} is before 1970`);
   }
@@ -104,22 +128,27 @@ function checkEpochSeconds(value: number, what: string): number {
  */
 export function resolveTime(input: TimeInput, now: Date, what: string, rounding: Rounding): number {
   const nowSeconds = epochSeconds(now);
-  const round = rounding === 'down' ? Math.floor : Math.ceil;
-  if (typeof input === 'number') return checkEpochSeconds(input, what);
+  if (typeof input === 'number') return checkEpochSeconds(input, what, true);
   if (input instanceof Date) {
     const ms = input.getTime();
-    if (!Number.isFinite(ms))
+    if (!Number.isFinite(ms)) {
       throw new SignerError('ERR_DATE_INVALID', `${what} is an invalid Date`);
-    return checkEpochSeconds(round(ms / 1000), what);
+    }
+    // Integer milliseconds: this division and rounding are exact.
+    const round = rounding === 'down' ? Math.floor : Math.ceil;
+    return checkEpochSeconds(round(ms / 1000), what, false);
   }
   if (typeof input !== 'string') {
     throw new SignerError('ERR_DATE_INVALID', `${what} must be a number, a string or a Date`);
   }
-  if (/^\d+$/.test(input)) return checkEpochSeconds(Number(input), what);
+  if (/^\d+$/.test(input)) return checkEpochSeconds(Number(input), what, true);
   const duration = parseDuration(input);
-  if (duration !== undefined) return checkEpochSeconds(nowSeconds + duration, what);
-  const isoMs = parseIso8601(input);
-  if (isoMs !== undefined) return checkEpochSeconds(round(isoMs / 1000), what);
+  if (duration !== undefined) return checkEpochSeconds(nowSeconds + duration, what, false);
+  const iso = parseIso8601(input);
+  if (iso !== undefined) {
+    const roundUp = rounding === 'up' && iso.hasFraction;
+    return checkEpochSeconds(iso.wholeSeconds + (roundUp ? 1 : 0), what, false);
+  }
   throw new SignerError(
     'ERR_DATE_INVALID',
     `${what} '${input.slice(0, 40)}' is not epoch seconds, an ISO-8601 date (2030-01-31T12:00:00Z) or a duration (90s, 15m, 1h, 7d)`,

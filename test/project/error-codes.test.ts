@@ -11,7 +11,7 @@ function documentedRows(heading: string): Map<string, string[]> {
   const section = doc.split(`## ${heading}`)[1]?.split('\n## ')[0] ?? '';
   const rows = new Map<string, string[]>();
   for (const line of section.split('\n')) {
-    const cells = /^\| `([A-Z0-9_]+)` \|(.*)\|$/.exec(line);
+    const cells = /^\|\s*`([A-Z0-9_]+)`\s*\|(.*)\|$/.exec(line);
     if (cells)
       rows.set(
         cells[1] ?? '',

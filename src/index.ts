@@ -33,6 +33,7 @@ export {
 export type { TimeInput, ValidityWindow } from './core/time.ts';
 export {
   HASH_ALGORITHMS,
+  parseHashAlgorithm,
   describeKey,
   signingKeyAlgorithm,
   verificationKeyAlgorithm,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SignerError } from '../errors.ts';
+import { quoteInput } from '../core/quote-input.ts';
 import type { CliIo } from './io.ts';
 
 export interface OptionSpec {
@@ -86,7 +87,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     throw usageError(`missing <${missing}>`);
   }
   if (parsed.positionals.length > expected) {
-    throw usageError(`unexpected argument '${parsed.positionals[expected]?.slice(0, 40) ?? ''}'`);
+    throw usageError(`unexpected argument ${quoteInput(parsed.positionals[expected] ?? '')}`);
   }
   return { positionals: parsed.positionals, strings, flags };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isSignerError } from '../errors.ts';
+import { quoteInput } from '../core/quote-input.ts';
 import { formatCommandHelp, parseCommand, type CommandSpec } from './command.ts';
 import { cookiesCommand } from './commands/cookies.ts';
 import { keygenCommand } from './commands/keygen.ts';
@@ -68,7 +69,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
     io.stderr(
-      `cfsign: ERR_USAGE: unknown command '${name.slice(0, 40)}'. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run 'cfsign --help'.\n`,
+      `cfsign: ERR_USAGE: unknown command ${quoteInput(name)}. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run 'cfsign --help'.\n`,
     );
     return EXIT_USAGE;
   }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 import { parseIpv4Block } from './ip-address.ts';
 import { buildCannedPolicy, buildCustomPolicy, type PolicyType } from './policy.ts';
 import { assertResourcePattern, hasWildcard, matchesResourcePattern } from './resource-pattern.ts';
@@ -75,21 +76,20 @@ export function planGrant(
     throw new SignerError('ERR_USAGE', 'give the URL to sign, a resource pattern, or both');
   }
   if (url !== undefined) assertSignableUrl(url);
-  if (resource !== undefined) {
-    assertResourcePattern(resource);
-    if (url !== undefined && !matchesResourcePattern(resource, url)) {
-      throw new SignerError(
-        'ERR_RESOURCE_MISMATCH',
-        `resource pattern ${resource} does not match the URL being signed, so the link could never work`,
-      );
-    }
-  }
+  if (resource !== undefined) assertResourcePattern(resource);
   assertKeyPairId(options.keyPairId);
   const keyAlgorithm = signingKeyAlgorithm(options.privateKey);
   const hash = resolveHashAlgorithm(options.hash, keyAlgorithm);
   const window = resolveValidityWindow(options.expires, options.notBefore, options.now);
   const ipAddress =
     options.ipAddress === undefined ? undefined : parseIpv4Block(options.ipAddress).cidr;
+  // Matching is the costliest check, so it runs only on otherwise valid input.
+  if (resource !== undefined && url !== undefined && !matchesResourcePattern(resource, url)) {
+    throw new SignerError(
+      'ERR_RESOURCE_MISMATCH',
+      `resource pattern ${quoteInput(resource, 200)} does not match the URL being signed, so the link could never work`,
+    );
+  }
 
   const custom =
     window.notBefore !== undefined ||

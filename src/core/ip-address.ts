@@ -1,4 +1,5 @@
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 
 /** An IPv4 CIDR block in CloudFront's `AWS:SourceIp` form, e.g. `203.0.113.0/24`. */
 export interface Ipv4Block {
@@ -54,7 +55,7 @@ export function parseIpv4Block(text: unknown): Ipv4Block {
   ) {
     throw new SignerError(
       'ERR_IP_INVALID',
-      `'${text}' is not an IPv4 address or CIDR block such as 203.0.113.0/24`,
+      `${quoteInput(text)} is not an IPv4 address or CIDR block such as 203.0.113.0/24`,
     );
   }
   const prefixLength = prefixText === undefined ? 32 : Number(prefixText);
@@ -62,7 +63,7 @@ export function parseIpv4Block(text: unknown): Ipv4Block {
   if (network !== address) {
     throw new SignerError(
       'ERR_IP_INVALID',
-      `'${text}' has host bits set; the block is ${formatIpv4(network)}/${prefixLength} (for one address use /32)`,
+      `${quoteInput(text)} has host bits set; the block is ${formatIpv4(network)}/${prefixLength} (for one address use /32)`,
     );
   }
   return { cidr: `${formatIpv4(network)}/${prefixLength}`, network, prefixLength };

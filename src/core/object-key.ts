@@ -1,4 +1,5 @@
 import { SignerError } from '../errors.ts';
+import { codePointLabel } from './quote-input.ts';
 
 /** S3's limit on the UTF-8 length of an object key. */
 export const MAX_OBJECT_KEY_BYTES = 1024;
@@ -9,11 +10,6 @@ const CONTROL_CHARACTER = /\p{Cc}/u;
 const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 // encodeURIComponent leaves these sub-delimiters alone; RFC 3986 does not count them unreserved.
 const SUB_DELIMITERS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g;
-
-function codePointLabel(character: string): string {
-  const codePoint = character.codePointAt(0) ?? 0;
-  return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
-}
 
 /**
  * Checks that an object key can be requested through CloudFront exactly as it is stored:

@@ -35,34 +35,48 @@ export function assertResourcePattern(pattern: unknown): asserts pattern is stri
   }
 }
 
+/** Whether `segment` (no `*`, `?` = any one character) matches `url` at `start`. */
+function matchesAt(segment: string, url: string, start: number): boolean {
+  if (start < 0 || start + segment.length > url.length) return false;
+  for (let i = 0; i < segment.length; i += 1) {
+    const expected = segment[i];
+    if (expected !== '?' && expected !== url[start + i]) return false;
+  }
+  return true;
+}
+
+/** The first index in [from, end - segment.length] where `segment` matches, or -1. */
+function findSegment(segment: string, url: string, from: number, end: number): number {
+  if (!segment.includes('?')) {
+    const index = url.indexOf(segment, from);
+    return index !== -1 && index + segment.length <= end ? index : -1;
+  }
+  for (let start = from; start + segment.length <= end; start += 1) {
+    if (matchesAt(segment, url, start)) return start;
+  }
+  return -1;
+}
+
 /**
  * Whether `url` matches the CloudFront resource `pattern` (`*`: any run, `?`: one character).
- * Linear in practice; worst case O(pattern × url), and both are bounded by the URL limit.
+ * The text between stars is matched leftmost-first, which is exact for glob patterns and
+ * keeps star-heavy patterns from backtracking.
  */
 export function matchesResourcePattern(pattern: string, url: string): boolean {
-  let p = 0;
-  let u = 0;
-  let starAt = -1;
-  let urlAtStar = 0;
-  while (u < url.length) {
-    const pc = pattern[p];
-    if (pc === '*') {
-      starAt = p;
-      urlAtStar = u;
-      p += 1;
-    } else if (pc !== undefined && (pc === '?' || pc === url[u])) {
-      p += 1;
-      u += 1;
-    } else if (starAt !== -1) {
-      p = starAt + 1;
-      urlAtStar += 1;
-      u = urlAtStar;
-    } else {
-      return false;
-    }
+  const segments = pattern.split('*');
+  const first = segments[0] ?? '';
+  if (segments.length === 1) return first.length === url.length && matchesAt(first, url, 0);
+  const last = segments[segments.length - 1] ?? '';
+  const end = url.length - last.length;
+  if (end < first.length || !matchesAt(first, url, 0) || !matchesAt(last, url, end)) return false;
+  let position = first.length;
+  for (const segment of segments.slice(1, -1)) {
+    if (segment === '') continue;
+    const found = findSegment(segment, url, position, end);
+    if (found === -1) return false;
+    position = found + segment.length;
   }
-  while (pattern[p] === '*') p += 1;
-  return p === pattern.length;
+  return true;
 }
 
 /**

@@ -1,10 +1,14 @@
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 import { encodeCloudFrontBase64 } from './cloudfront-base64.ts';
 import { planGrant, type Grant, type SigningOptions } from './grant.ts';
 import type { PolicyType } from './policy.ts';
 import { signPolicy, signPolicyAsync } from './signature.ts';
 import type { HashAlgorithm } from './signing-key.ts';
 import { COOKIE, HASH_ALGORITHM_VALUE, type CloudFrontCookieName } from './wire-names.ts';
+
+/** Browsers drop a cookie whose name and value exceed 4,096 bytes (RFC 6265 section 6.1). */
+export const MAX_COOKIE_BYTES = 4096;
 
 export interface SignCookiesInput extends SigningOptions {
   /** An exact URL: with no other condition, canned cookies valid for this one URL. */
@@ -34,6 +38,14 @@ function assembleCookies(grant: Grant, signature: Buffer): SignedCookies {
   cookies[COOKIE.signature] = encodeCloudFrontBase64(signature);
   cookies[COOKIE.keyPairId] = grant.keyPairId;
   if (grant.hash !== 'sha1') cookies[COOKIE.hashAlgorithm] = HASH_ALGORITHM_VALUE[grant.hash];
+  for (const [name, value] of Object.entries(cookies)) {
+    if (name.length + 1 + value.length > MAX_COOKIE_BYTES) {
+      throw new SignerError(
+        'ERR_COOKIE_TOO_LARGE',
+        `the ${name} cookie would be ${name.length + 1 + value.length} bytes; browsers keep at most ${MAX_COOKIE_BYTES}. Shorten the resource pattern`,
+      );
+    }
+  }
   const signed: SignedCookies = {
     cookies,
     policyType: grant.policyType,
@@ -99,7 +111,7 @@ export function formatSetCookieHeaders(
   const attributes: string[] = [];
   if (domain !== undefined) {
     if (!DOMAIN.test(domain) || domain.length > 253) {
-      throw cookieOptionError(`cookie domain '${domain.slice(0, 80)}' is not a host name`);
+      throw cookieOptionError(`cookie domain ${quoteInput(domain)} is not a host name`);
     }
     if (/(^|\.)cloudfront\.net$/i.test(domain)) {
       throw cookieOptionError(

@@ -1,7 +1,9 @@
+import { SignerError } from '../errors.ts';
 import { encodeCloudFrontBase64 } from './cloudfront-base64.ts';
 import { planGrant, type Grant, type SigningOptions } from './grant.ts';
 import type { PolicyType } from './policy.ts';
 import { signPolicy, signPolicyAsync } from './signature.ts';
+import { MAX_URL_BYTES } from './signable-url.ts';
 import type { HashAlgorithm } from './signing-key.ts';
 import { HASH_ALGORITHM_VALUE, QUERY } from './wire-names.ts';
 
@@ -51,7 +53,14 @@ function assembleUrl(url: string, grant: Grant, signature: Buffer): string {
       : `${QUERY.policy}=${encodeCloudFrontBase64(grant.policy)}`;
   const hash =
     grant.hash === 'sha1' ? '' : `&${QUERY.hashAlgorithm}=${HASH_ALGORITHM_VALUE[grant.hash]}`;
-  return `${url}${url.includes('?') ? '&' : '?'}${first}&${QUERY.signature}=${encodeCloudFrontBase64(signature)}&${QUERY.keyPairId}=${grant.keyPairId}${hash}`;
+  const signed = `${url}${url.includes('?') ? '&' : '?'}${first}&${QUERY.signature}=${encodeCloudFrontBase64(signature)}&${QUERY.keyPairId}=${grant.keyPairId}${hash}`;
+  if (signed.length > MAX_URL_BYTES) {
+    throw new SignerError(
+      'ERR_URL_INVALID',
+      `the signed URL would be ${signed.length} bytes; CloudFront accepts at most ${MAX_URL_BYTES}. Shorten the URL or the resource pattern, or drop the conditions (a canned policy is shortest)`,
+    );
+  }
+  return signed;
 }
 
 /**

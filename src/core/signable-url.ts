@@ -1,5 +1,6 @@
 import { SignerError } from '../errors.ts';
 import { encodeObjectKey } from './object-key.ts';
+import { codePointLabel, quoteInput } from './quote-input.ts';
 import { QUERY } from './wire-names.ts';
 
 /** CloudFront refuses request URLs longer than this many bytes. */
@@ -15,7 +16,7 @@ const BAD_PERCENT_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 function describeCharacter(character: string): string {
   if (character === ' ') return 'a raw space';
   const codePoint = character.codePointAt(0) ?? 0;
-  const label = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  const label = codePointLabel(character);
   return codePoint < 0x20 || codePoint === 0x7f ? `the control character ${label}` : label;
 }
 
@@ -56,13 +57,19 @@ export function assertSignableUrl(url: unknown): asserts url is string {
   if (invisible) {
     throw new SignerError(
       'ERR_URL_NOT_CANONICAL',
-      `URL contains ${describeCharacter(invisible[0])} at index ${invisible.index}; percent-encode it as UTF-8 (for an object key, let cfsign build the URL)`,
+      `URL contains ${describeCharacter(invisible[0])} at index ${invisible.index}; percent-encode it as UTF-8 (for an object key, let cfsign build the URL; for a host, use its punycode form)`,
     );
   }
   if (url.includes('#')) {
     throw new SignerError(
       'ERR_URL_INVALID',
       "URL has a fragment ('#'), which browsers never send; remove it, or write a '#' in a key as %23",
+    );
+  }
+  if (url.includes('\\')) {
+    throw new SignerError(
+      'ERR_URL_NOT_CANONICAL',
+      "URL contains '\\', which browsers rewrite in paths and JSON escapes in policies; write it as %5C",
     );
   }
   let parsed: URL;
@@ -74,7 +81,7 @@ export function assertSignableUrl(url: unknown): asserts url is string {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new SignerError(
       'ERR_URL_INVALID',
-      `URL scheme must be https or http, not ${parsed.protocol.slice(0, -1)}`,
+      `URL scheme must be https or http, not ${quoteInput(parsed.protocol.slice(0, -1))}`,
     );
   }
   if (parsed.username !== '' || parsed.password !== '') {
@@ -105,7 +112,7 @@ export function assertSignableUrl(url: unknown): asserts url is string {
     if (reserved !== undefined) {
       throw new SignerError(
         'ERR_URL_RESERVED_PARAMETER',
-        `URL already has a query parameter named '${reserved}', which CloudFront reserves for signing`,
+        `URL already has a query parameter named ${quoteInput(reserved)}, which CloudFront reserves for signing`,
       );
     }
   }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 
 /** The hash that signs a policy. CloudFront assumes SHA-1 unless `Hash-Algorithm=SHA256` says otherwise. */
 export type HashAlgorithm = 'sha1' | 'sha256';
@@ -83,9 +84,16 @@ export function resolveHashAlgorithm(
   algorithm: KeyAlgorithm,
 ): HashAlgorithm {
   if (requested === undefined) return algorithm === 'rsa' ? 'sha1' : 'sha256';
-  if (requested === 'sha1' || requested === 'sha256') return requested;
+  return parseHashAlgorithm(requested);
+}
+
+/**
+ * @throws {SignerError} `ERR_HASH_UNSUPPORTED` unless `text` is `sha1` or `sha256`
+ */
+export function parseHashAlgorithm(text: unknown): HashAlgorithm {
+  if (text === 'sha1' || text === 'sha256') return text;
   throw new SignerError(
     'ERR_HASH_UNSUPPORTED',
-    `hash must be 'sha1' or 'sha256', not '${requested.slice(0, 20)}'`,
+    `hash must be 'sha1' or 'sha256', not ${quoteInput(String(text))}`,
   );
 }

@@ -1,4 +1,5 @@
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 
 /** CloudFront's `AWS:EpochTime` is a signed 32-bit value: 2038-01-19T03:14:07Z is the last. */
 export const MAX_EPOCH_SECONDS = 2_147_483_647;
@@ -17,13 +18,17 @@ const SECONDS_PER_UNIT = { d: 86_400, h: 3_600, m: 60, s: 1 } as const;
 // Epoch seconds reach 1e12 only in the year 33658; such a number is almost surely milliseconds.
 const LOOKS_LIKE_MILLISECONDS = 1e12;
 
-/** Whole epoch seconds of `now`, rounded down. */
-export function epochSeconds(now: Date): number {
+function nowMilliseconds(now: Date): number {
   const ms = now.getTime();
   if (!Number.isFinite(ms)) {
     throw new SignerError('ERR_DATE_INVALID', '`now` is an invalid Date');
   }
-  return Math.floor(ms / 1000);
+  return ms;
+}
+
+/** Whole epoch seconds of `now`, rounded down. */
+export function epochSeconds(now: Date): number {
+  return Math.floor(nowMilliseconds(now) / 1000);
 }
 
 /** Seconds in a duration like `90s`, `15m`, `1h`, `7d` or `1h30m`, or undefined if it is not one. */
@@ -127,7 +132,8 @@ function checkEpochSeconds(value: number, what: string, typedNumber: boolean): n
  * @throws {SignerError} `ERR_DATE_INVALID`, `ERR_DATE_MILLISECONDS` or `ERR_DATE_OUT_OF_RANGE`
  */
 export function resolveTime(input: TimeInput, now: Date, what: string, rounding: Rounding): number {
-  const nowSeconds = epochSeconds(now);
+  const nowMs = nowMilliseconds(now);
+  const round = rounding === 'down' ? Math.floor : Math.ceil;
   if (typeof input === 'number') return checkEpochSeconds(input, what, true);
   if (input instanceof Date) {
     const ms = input.getTime();
@@ -135,7 +141,6 @@ export function resolveTime(input: TimeInput, now: Date, what: string, rounding:
       throw new SignerError('ERR_DATE_INVALID', `${what} is an invalid Date`);
     }
     // Integer milliseconds: this division and rounding are exact.
-    const round = rounding === 'down' ? Math.floor : Math.ceil;
     return checkEpochSeconds(round(ms / 1000), what, false);
   }
   if (typeof input !== 'string') {
@@ -143,7 +148,9 @@ export function resolveTime(input: TimeInput, now: Date, what: string, rounding:
   }
   if (/^\d+$/.test(input)) return checkEpochSeconds(Number(input), what, true);
   const duration = parseDuration(input);
-  if (duration !== undefined) return checkEpochSeconds(nowSeconds + duration, what, false);
+  if (duration !== undefined) {
+    return checkEpochSeconds(round(nowMs / 1000) + duration, what, false);
+  }
   const iso = parseIso8601(input);
   if (iso !== undefined) {
     const roundUp = rounding === 'up' && iso.hasFraction;
@@ -151,7 +158,7 @@ export function resolveTime(input: TimeInput, now: Date, what: string, rounding:
   }
   throw new SignerError(
     'ERR_DATE_INVALID',
-    `${what} '${input.slice(0, 40)}' is not epoch seconds, an ISO-8601 date (2030-01-31T12:00:00Z) or a duration (90s, 15m, 1h, 7d)`,
+    `${what} ${quoteInput(input)} is not epoch seconds, an ISO-8601 date (2030-01-31T12:00:00Z) or a duration (90s, 15m, 1h, 7d)`,
   );
 }
 

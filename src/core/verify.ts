@@ -1,10 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 import { decodeCloudFrontBase64, findNonCloudFrontBase64Character } from './cloudfront-base64.ts';
-import { ipv4BlockContains } from './ip-address.ts';
+import { ipv4BlockContains, type Ipv4Block } from './ip-address.ts';
 import { buildCannedPolicy, parseCustomPolicy, type PolicyType } from './policy.ts';
 import { matchesResourcePattern } from './resource-pattern.ts';
 import { verifyPolicySignature } from './signature.ts';
+import { MAX_URL_BYTES } from './signable-url.ts';
 import { verificationKeyAlgorithm, type HashAlgorithm } from './signing-key.ts';
 import { describeRelative, epochSeconds, MAX_EPOCH_SECONDS } from './time.ts';
 import { COOKIE, HASH_ALGORITHM_VALUE, QUERY } from './wire-names.ts';
@@ -97,7 +99,6 @@ const PART_NAMES: readonly PartName[] = [
   'keyPairId',
   'hashAlgorithm',
 ];
-const MAX_VERIFIED_URL_LENGTH = 16_384;
 
 class Refusal extends Error {
   constructor(
@@ -135,7 +136,7 @@ function partsFromUrl(signedUrl: string): SigningParts {
       continue;
     }
     if (parts[part] !== undefined) {
-      throw new Refusal('DUPLICATE_PARAMETER', `the query has ${name} more than once`);
+      throw new Refusal('DUPLICATE_PARAMETER', `the query has ${quoteInput(name)} more than once`);
     }
     parts[part] = separator === -1 ? '' : pair.slice(separator + 1);
   }
@@ -153,7 +154,10 @@ function parseCookieHeader(header: string): Map<string, string> {
     const name = separator === -1 ? trimmed : trimmed.slice(0, separator).trim();
     const value = separator === -1 ? '' : trimmed.slice(separator + 1).trim();
     if (cookies.has(name) && name.startsWith('CloudFront-')) {
-      throw new Refusal('DUPLICATE_PARAMETER', `the cookie ${name} is sent more than once`);
+      throw new Refusal(
+        'DUPLICATE_PARAMETER',
+        `the cookie ${quoteInput(name)} is sent more than once`,
+      );
     }
     cookies.set(name, value);
   }
@@ -177,7 +181,7 @@ function decodeSignature(from: SigningParts['from'], value: string): Buffer {
       stray === '%'
         ? 'percent-encoded; CloudFront base64 needs no encoding'
         : "not CloudFront base64, which uses '-', '_' and '~' where base64 has '+', '=' and '/'";
-    throw new Refusal('MALFORMED_SIGNATURE', `${name} contains '${stray}': ${hint}`);
+    throw new Refusal('MALFORMED_SIGNATURE', `${name} contains ${quoteInput(stray)}: ${hint}`);
   }
   const bytes = decodeCloudFrontBase64(value);
   if (bytes === undefined) {
@@ -186,7 +190,17 @@ function decodeSignature(from: SigningParts['from'], value: string): Buffer {
   return bytes;
 }
 
-function describePolicy(from: SigningParts['from'], parts: SigningParts, verdict: Verdict): string {
+/** The policy that was signed, and the IP block it grants when it has one. */
+interface SignedPolicy {
+  json: string;
+  ipBlock?: Ipv4Block;
+}
+
+function describePolicy(
+  from: SigningParts['from'],
+  parts: SigningParts,
+  verdict: Verdict,
+): SignedPolicy {
   if (parts.expires !== undefined && parts.policy !== undefined) {
     throw new Refusal(
       'MALFORMED_POLICY',
@@ -203,7 +217,7 @@ function describePolicy(from: SigningParts['from'], parts: SigningParts, verdict
     verdict.policyType = 'canned';
     verdict.expiresAt = Number(parts.expires);
     verdict.resource = parts.requestUrl;
-    return buildCannedPolicy(parts.requestUrl, verdict.expiresAt);
+    return { json: buildCannedPolicy(parts.requestUrl, verdict.expiresAt) };
   }
   if (parts.policy === undefined) {
     throw new Refusal(
@@ -215,7 +229,7 @@ function describePolicy(from: SigningParts['from'], parts: SigningParts, verdict
   if (stray !== undefined) {
     throw new Refusal(
       'MALFORMED_POLICY',
-      `${wireName(from, 'policy')} contains '${stray}': not CloudFront base64, which uses '-', '_' and '~' where base64 has '+', '=' and '/'`,
+      `${wireName(from, 'policy')} contains ${quoteInput(stray)}: not CloudFront base64, which uses '-', '_' and '~' where base64 has '+', '=' and '/'`,
     );
   }
   let parsed;
@@ -230,7 +244,9 @@ function describePolicy(from: SigningParts['from'], parts: SigningParts, verdict
   verdict.expiresAt = parsed.expiresAt;
   if (parsed.notBefore !== undefined) verdict.notBefore = parsed.notBefore;
   if (parsed.ipAddress !== undefined) verdict.ipAddress = parsed.ipAddress;
-  return parsed.json;
+  return parsed.ipBlock === undefined
+    ? { json: parsed.json }
+    : { json: parsed.json, ipBlock: parsed.ipBlock };
 }
 
 function resolveHash(from: SigningParts['from'], value: string | undefined): HashAlgorithm {
@@ -238,7 +254,7 @@ function resolveHash(from: SigningParts['from'], value: string | undefined): Has
   if (value === HASH_ALGORITHM_VALUE.sha256) return 'sha256';
   throw new Refusal(
     'UNSUPPORTED_HASH',
-    `${wireName(from, 'hashAlgorithm')} is '${value.slice(0, 20)}'; CloudFront knows SHA1 and SHA256`,
+    `${wireName(from, 'hashAlgorithm')} is ${quoteInput(value)}; CloudFront knows SHA1 and SHA256`,
   );
 }
 
@@ -283,23 +299,23 @@ function judge(parts: SigningParts, options: VerifyOptions, verdict: Verdict): v
   const hash = resolveHash(parts.from, parts.hashAlgorithm);
   verdict.hash = hash;
   const policy = describePolicy(parts.from, parts, verdict);
-  verdict.policy = policy;
+  verdict.policy = policy.json;
   const signature = decodeSignature(parts.from, parts.signature);
   const key = options.keys.get(parts.keyPairId);
   if (key === undefined) {
     throw new Refusal(
       'UNKNOWN_KEY',
-      `Key-Pair-Id ${parts.keyPairId.slice(0, 64)} is not one of the trusted public keys`,
+      `Key-Pair-Id ${quoteInput(parts.keyPairId)} is not one of the trusted public keys`,
     );
   }
   verificationKeyAlgorithm(key);
-  checkSignature(parts, policy, signature, key, hash);
+  checkSignature(parts, policy.json, signature, key, hash);
 
   const resource = verdict.resource ?? '';
   if (!matchesResourcePattern(resource, parts.requestUrl)) {
     throw new Refusal(
       'RESOURCE_MISMATCH',
-      `resource ${resource} does not match ${parts.requestUrl}`,
+      `resource ${quoteInput(resource, 200)} does not match ${quoteInput(parts.requestUrl, 200)}`,
     );
   }
   const now = epochSeconds(options.now);
@@ -323,11 +339,10 @@ function judge(parts: SigningParts, options: VerifyOptions, verdict: Verdict): v
       );
     } else {
       const viewer = viewerIpv4(options.ipAddress);
-      const block = parseCustomPolicy(parts.policy ?? '').ipBlock;
-      if (block === undefined || !ipv4BlockContains(block, viewer)) {
+      if (policy.ipBlock === undefined || !ipv4BlockContains(policy.ipBlock, viewer)) {
         throw new Refusal(
           'IP_MISMATCH',
-          `viewer address ${viewer.slice(0, 45)} is outside ${verdict.ipAddress}`,
+          `viewer address ${quoteInput(viewer)} is outside ${verdict.ipAddress}`,
         );
       }
     }
@@ -357,9 +372,19 @@ function run(read: () => SigningParts, options: VerifyOptions, warnings: string[
   return verdict;
 }
 
-function assertUrlText(url: unknown): string {
-  if (typeof url !== 'string' || url.length === 0 || url.length > MAX_VERIFIED_URL_LENGTH) {
-    throw new Refusal('MALFORMED_URL', 'the URL must be a non-empty string of at most 16 KiB');
+/**
+ * The URL a browser sends for `url`: without its fragment, in WHATWG canonical form (lowercase
+ * host, no default port, no dot segments). A warning says when that differs from the input.
+ */
+function requestedUrl(url: unknown, warnings: string[]): string {
+  if (typeof url !== 'string' || url.length === 0) {
+    throw new Refusal('MALFORMED_URL', 'the URL must be a non-empty string');
+  }
+  if (url.length > MAX_URL_BYTES) {
+    throw new Refusal(
+      'MALFORMED_URL',
+      `the URL is ${url.length} bytes long; CloudFront refuses URLs over ${MAX_URL_BYTES} bytes`,
+    );
   }
   if (/[^\x21-\x7E]/.test(url)) {
     throw new Refusal(
@@ -367,7 +392,22 @@ function assertUrlText(url: unknown): string {
       'the URL contains raw spaces, control or non-ASCII characters; a browser would send them percent-encoded, so they cannot match what was signed',
     );
   }
-  return url.includes('#') ? url.slice(0, url.indexOf('#')) : url;
+  const withoutFragment = url.includes('#') ? url.slice(0, url.indexOf('#')) : url;
+  let parsed: URL;
+  try {
+    parsed = new URL(withoutFragment);
+  } catch {
+    throw new Refusal('MALFORMED_URL', 'the URL is not a valid absolute URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new Refusal('MALFORMED_URL', 'the URL is not an http or https URL');
+  }
+  if (parsed.href !== withoutFragment) {
+    warnings.push(
+      'a browser sends this link in another form (host case, default port, dot segments or escaping); it was judged in that form',
+    );
+  }
+  return parsed.href;
 }
 
 /**
@@ -377,7 +417,12 @@ function assertUrlText(url: unknown): string {
  * Never throws for a bad link; the verdict says why.
  */
 export function verifyUrl(signedUrl: string, options: VerifyOptions): Verdict {
-  return run(() => partsFromUrl(assertUrlText(signedUrl)), options);
+  const warnings: string[] = [];
+  return run(() => partsFromUrl(requestedUrl(signedUrl, warnings)), options, warnings);
+}
+
+function carriesSignedUrlParameters(parts: SigningParts): boolean {
+  return PART_NAMES.some((part) => parts[part] !== undefined);
 }
 
 /**
@@ -392,15 +437,22 @@ export function verifyCookies(
   const warnings: string[] = [];
   return run(
     () => {
-      const requestUrl = assertUrlText(url);
-      const parsed = partsFromUrl(requestUrl);
-      if (parsed.signature !== undefined || parsed.keyPairId !== undefined) {
+      const parsed = partsFromUrl(requestedUrl(url, warnings));
+      if (carriesSignedUrlParameters(parsed)) {
+        // CloudFront treats such a request as a signed URL and never looks at the cookies.
         warnings.push(
-          'the URL carries signed-URL parameters; CloudFront judges those and ignores the cookies',
+          'the URL carries signed-URL parameters, so CloudFront judged the URL and ignored the cookies',
         );
+        return parsed;
       }
       const jar =
-        typeof cookies === 'string' ? parseCookieHeader(cookies) : new Map(Object.entries(cookies));
+        typeof cookies === 'string'
+          ? parseCookieHeader(cookies)
+          : new Map(
+              Object.entries(cookies).filter(
+                (entry): entry is [string, string] => typeof entry[1] === 'string',
+              ),
+            );
       return partsFromCookies(parsed.requestUrl, jar);
     },
     options,

@@ -207,6 +207,7 @@ describe('cfsign cookies', () => {
       'lax',
     ]);
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^note: '\*' makes <url-or-pattern> a pattern/);
     const lines = result.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
     assert.match(

@@ -149,3 +149,44 @@ describe('formatSetCookieHeaders', () => {
     }
   });
 });
+
+describe('signCookies limits', () => {
+  it('refuses a cookie larger than browsers keep with ERR_COOKIE_TOO_LARGE', () => {
+    const resource = `${DISTRIBUTION}/${'a'.repeat(3500)}/*`;
+    assert.throws(
+      () => signCookies({ ...RSA, resource, expires: '10m', now: NOW }),
+      (error) =>
+        error instanceof SignerError &&
+        error.code === 'ERR_COOKIE_TOO_LARGE' &&
+        /CloudFront-Policy cookie would be \d+ bytes/.test(error.message),
+    );
+  });
+});
+
+describe('verifyCookies precedence', () => {
+  it('judges the URL, not the cookies, when the URL carries any CloudFront parameter', () => {
+    const signed = signCookies({ ...RSA, resource: PATTERN, expires: '10m', now: NOW });
+    for (const query of [
+      'Expires=1',
+      'Policy=x',
+      'Hash-Algorithm=SHA256',
+      `Signature=x&Key-Pair-Id=${RSA.keyPairId}`,
+    ]) {
+      const verdict = verifyCookies(`${DISTRIBUTION}/videos/a.mp4?${query}`, signed.cookies, {
+        keys: TRUSTED_KEYS,
+        now: NOW,
+      });
+      assert.equal(verdict.valid, false, query);
+      assert.match(verdict.warnings.join(' '), /judged the URL and ignored the cookies/);
+    }
+  });
+
+  it('ignores cookie values that are not strings instead of throwing', () => {
+    const verdict = verifyCookies(
+      `${DISTRIBUTION}/videos/a.mp4`,
+      { 'CloudFront-Key-Pair-Id': 7 } as unknown as Record<string, string>,
+      { keys: TRUSTED_KEYS, now: NOW },
+    );
+    assert.equal(verdict.failure, 'MISSING_PARAMETER');
+  });
+});

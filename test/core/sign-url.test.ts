@@ -381,3 +381,18 @@ describe('signUrl properties', () => {
     );
   });
 });
+
+describe('signUrl limits', () => {
+  it('refuses a link that would exceed CloudFront 8,192-byte URL limit, even when the URL alone fits', () => {
+    const url = `${DISTRIBUTION}/${'a'.repeat(7900)}`;
+    assert.throws(
+      () => signUrl({ ...RSA, url, expires: '1h', now: NOW }),
+      (error) =>
+        error instanceof SignerError &&
+        error.code === 'ERR_URL_INVALID' &&
+        /signed URL would be 8\d{3} bytes/.test(error.message),
+    );
+    const shorter = `${DISTRIBUTION}/${'a'.repeat(7700)}`;
+    assert.ok(signUrl({ ...RSA, url: shorter, expires: '1h', now: NOW }).url.length <= 8192);
+  });
+});

@@ -132,8 +132,8 @@ describe('assertSignableUrl', () => {
     ['an empty fragment', `${BASE}/a#`, 'ERR_URL_INVALID', 'fragment'],
     ['a relative URL', '/a/b', 'ERR_URL_INVALID', 'not a valid absolute URL'],
     ['a scheme-relative URL', '//h/a', 'ERR_URL_INVALID', 'not a valid absolute URL'],
-    ['an ftp: URL', 'ftp://h/a', 'ERR_URL_INVALID', 'must be https or http, not ftp'],
-    ['a mailto: URL', 'mailto:a@b.example', 'ERR_URL_INVALID', 'not mailto'],
+    ['an ftp: URL', 'ftp://h/a', 'ERR_URL_INVALID', "must be https or http, not 'ftp'"],
+    ['a mailto: URL', 'mailto:a@b.example', 'ERR_URL_INVALID', "not 'mailto'"],
     ['a user and password', 'https://u:p@h/a', 'ERR_URL_INVALID', 'user name or password'],
     ['a user name alone', 'https://u@h/a', 'ERR_URL_INVALID', 'user name or password'],
     ['a truncated escape', `${BASE}/a%2`, 'ERR_URL_NOT_CANONICAL', "'%' that does not start"],
@@ -166,7 +166,8 @@ describe('assertSignableUrl', () => {
       'ERR_URL_NOT_CANONICAL',
       'request https://h/b instead',
     ],
-    ['a backslash', 'https://h/a\\b', 'ERR_URL_NOT_CANONICAL', 'request https://h/a/b instead'],
+    ['a backslash', 'https://h/a\\b', 'ERR_URL_NOT_CANONICAL', 'write it as %5C'],
+    ['a backslash in the query', 'https://h/a?x=\\y', 'ERR_URL_NOT_CANONICAL', 'write it as %5C'],
     ['a missing path slash', 'https://h', 'ERR_URL_NOT_CANONICAL', 'request https://h/ instead'],
     [
       'a missing path slash before a query',
@@ -278,7 +279,7 @@ describe('normalizeDistributionUrl', () => {
   });
 
   for (const [input, code, message] of [
-    ['ftp://h/', 'ERR_URL_INVALID', 'not ftp'],
+    ['ftp://h/', 'ERR_URL_INVALID', "not 'ftp'"],
     ['d111111abcdef8.cloudfront.net', 'ERR_URL_INVALID', 'absolute URL'],
     [`${BASE}/#x`, 'ERR_URL_INVALID', 'fragment'],
     ['https://D111111abcdef8.cloudfront.net', 'ERR_URL_NOT_CANONICAL', 'https://d111111abcdef8'],

@@ -495,3 +495,12 @@ describe('describeRelative', () => {
     });
   }
 });
+
+describe('durations from a fractional now', () => {
+  const fractionalNow = new Date('2026-01-01T00:00:00.700Z');
+
+  it('rounds an expiry duration down and a start duration up, so the window never grows', () => {
+    assert.equal(expiry('1m', fractionalNow), NOW_SECONDS + 60);
+    assert.equal(start('1m', fractionalNow), NOW_SECONDS + 61);
+  });
+});

@@ -77,7 +77,7 @@ describe('verifyUrl', () => {
     const moved = link.replace(URL_A, URL_B);
     const verdict = verifyUrl(moved, { ...options, ipAddress: '192.0.2.1' });
     assert.equal(verdict.failure, 'RESOURCE_MISMATCH');
-    assert.equal(verdict.reason, `resource ${URL_A} does not match ${URL_B}`);
+    assert.equal(verdict.reason, `resource '${URL_A}' does not match '${URL_B}'`);
   });
 
   it('reports a canned link moved to another URL as a bad signature', () => {
@@ -112,7 +112,7 @@ describe('verifyUrl', () => {
     assert.equal(verifyUrl(link, { ...options, ipAddress: '::ffff:203.0.113.9' }).valid, true);
     const outside = verifyUrl(link, { ...options, ipAddress: '198.51.100.1' });
     assert.equal(outside.failure, 'IP_MISMATCH');
-    assert.equal(outside.reason, 'viewer address 198.51.100.1 is outside 203.0.113.0/24');
+    assert.equal(outside.reason, "viewer address '198.51.100.1' is outside 203.0.113.0/24");
     assert.equal(verifyUrl(link, { ...options, ipAddress: '2001:db8::1' }).failure, 'IP_MISMATCH');
     const unchecked = verifyUrl(link, options);
     assert.equal(unchecked.valid, true);
@@ -145,7 +145,7 @@ describe('verifyUrl', () => {
     const verdict = verifyUrl(canned().replace(RSA.keyPairId, 'KUNKNOWN'), options);
     assert.equal(verdict.failure, 'UNKNOWN_KEY');
     assert.equal(verdict.cloudFrontError, 'InvalidKey');
-    assert.match(verdict.reason, /KUNKNOWN is not one of the trusted public keys/);
+    assert.match(verdict.reason, /'KUNKNOWN' is not one of the trusted public keys/);
   });
 
   it('refuses duplicated CloudFront parameters', () => {
@@ -217,5 +217,30 @@ describe('verifyUrl', () => {
 
   it('reports a URL without any signing parameter as missing its Key-Pair-Id', () => {
     assert.equal(verifyUrl(URL_A, options).cloudFrontError, 'MissingKey');
+  });
+});
+
+describe('verifyUrl judges what a browser sends', () => {
+  it('judges an uppercase host or a default port as the browser would send it, with a warning', () => {
+    const link = canned();
+    for (const variant of [
+      link.replace('https://d111111abcdef8', 'https://D111111ABCDEF8'),
+      link.replace('.net/', '.net:443/'),
+    ]) {
+      const verdict = verifyUrl(variant, options);
+      assert.equal(verdict.valid, true, verdict.reason);
+      assert.match(verdict.warnings.join(' '), /a browser sends this link in another form/);
+    }
+  });
+
+  it('refuses a link longer than CloudFront accepts', () => {
+    const verdict = verifyUrl(`${canned()}&pad=${'x'.repeat(8192)}`, options);
+    assert.equal(verdict.failure, 'MALFORMED_URL');
+    assert.match(verdict.reason, /over 8192 bytes/);
+  });
+
+  it('refuses something that is not an http(s) URL', () => {
+    assert.equal(verifyUrl('ftp://x/a?Expires=1', options).failure, 'MALFORMED_URL');
+    assert.equal(verifyUrl('not a url', options).failure, 'MALFORMED_URL');
   });
 });

@@ -91,7 +91,7 @@ describe('loadPrivateKey', () => {
     rejects(
       () => loadPrivateKey({ file: fixturePath('rsa-2048.public.pem') }),
       'ERR_KEY_UNSUPPORTED',
-      /found a public key; signing needs the private key/,
+      /found a public key but no private key; signing needs the private key/,
     );
   });
 
@@ -165,5 +165,32 @@ describe('loadPublicKey', () => {
   it('refuses an unsupported public key', () => {
     const rsa1024 = loadPublicKey.bind(null, { file: fixturePath('rsa-1024.pem') });
     rejects(rsa1024, 'ERR_KEY_UNSUPPORTED', /RSA-1024/);
+  });
+});
+
+describe('loadPrivateKey with several PEM blocks', () => {
+  it('takes the private key from a PEM that also holds a certificate or EC parameters', () => {
+    const certificate = fixturePem('rsa-2048.public.pem').replace(/PUBLIC KEY/g, 'CERTIFICATE');
+    const combined = `${certificate}${fixturePem('rsa-2048.pkcs1.pem')}`;
+    assert.equal(loadPrivateKey({ pem: combined }).asymmetricKeyType, 'rsa');
+    const parameters =
+      '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n';
+    assert.equal(
+      loadPrivateKey({ pem: `${parameters}${fixturePem('ec-p256.sec1.pem')}` }).asymmetricKeyType,
+      'ec',
+    );
+  });
+
+  it('refuses two private keys in one PEM', () => {
+    const two = `${fixturePem('rsa-2048.pkcs1.pem')}${fixturePem('ec-p256.sec1.pem')}`;
+    rejects(() => loadPrivateKey({ pem: two }), 'ERR_KEY_INVALID', /holds 2 private keys/);
+  });
+
+  it('explains an encrypted private key given where a public key is expected', () => {
+    rejects(
+      () => loadPublicKey({ file: fixturePath('rsa-2048.encrypted.pem') }),
+      'ERR_KEY_PASSPHRASE',
+      /give the public key instead/,
+    );
   });
 });

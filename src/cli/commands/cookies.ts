@@ -4,7 +4,6 @@ import {
   type SetCookieOptions,
   type SignCookiesInput,
 } from '../../core/sign-cookies.ts';
-import { hasWildcard } from '../../core/resource-pattern.ts';
 import { SignerError } from '../../errors.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import type { CommandSpec } from '../command.ts';
@@ -55,8 +54,11 @@ export const cookiesCommand: CommandSpec = {
     if (resource !== undefined) {
       input.resource = resource;
       input.url = target;
-    } else if (hasWildcard(target) && target.includes('*')) {
+    } else if (target.includes('*')) {
       input.resource = target;
+      io.stderr(
+        `note: '*' makes <url-or-pattern> a pattern: these cookies open every URL it matches (write a literal '*' as %2A)\n`,
+      );
     } else {
       input.url = target;
     }

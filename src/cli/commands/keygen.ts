@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SignerError } from '../../errors.ts';
+import { quoteInput } from '../../core/quote-input.ts';
 import { generateSigningKeyPair } from '../../keys/generate-key.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import type { CommandSpec } from '../command.ts';
@@ -53,7 +54,7 @@ export const keygenCommand: CommandSpec = {
   run(args, io) {
     const type = args.strings['type'] ?? 'rsa';
     if (type !== 'rsa' && type !== 'ecdsa') {
-      throw new SignerError('ERR_USAGE', `--type must be rsa or ecdsa, not '${type.slice(0, 20)}'`);
+      throw new SignerError('ERR_USAGE', `--type must be rsa or ecdsa, not ${quoteInput(type)}`);
     }
     const directory = args.strings['out'] ?? '.';
     mkdirSync(directory, { recursive: true, mode: 0o700 });

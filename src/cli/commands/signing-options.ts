@@ -1,5 +1,5 @@
 import type { SigningOptions } from '../../core/grant.ts';
-import { resolveHashAlgorithm } from '../../core/signing-key.ts';
+import { parseHashAlgorithm } from '../../core/signing-key.ts';
 import { SignerError } from '../../errors.ts';
 import { loadPrivateKey } from '../../keys/load-key.ts';
 import type { OptionSpec, ParsedCommand } from '../command.ts';
@@ -75,7 +75,7 @@ export function readSigningOptions(args: ParsedCommand, io: CliIo): SigningOptio
     now: io.now(),
   };
   const hash = strings['hash'];
-  if (hash !== undefined) options.hash = resolveHashAlgorithm(hash, 'rsa');
+  if (hash !== undefined) options.hash = parseHashAlgorithm(hash);
   const notBefore = strings['not-before'];
   if (notBefore !== undefined) options.notBefore = notBefore;
   const ip = strings['ip'];

@@ -22,7 +22,7 @@ export {
 } from './core/resource-pattern.ts';
 export { buildCannedPolicy, buildCustomPolicy, parseCustomPolicy } from './core/policy.ts';
 export type { PolicyType, PolicyStatement, ParsedPolicy } from './core/policy.ts';
-export { parseIpv4Block, ipv4BlockContains } from './core/ip-address.ts';
+export { parseIpv4Block, ipv4BlockContains, parseViewerAddress } from './core/ip-address.ts';
 export type { Ipv4Block } from './core/ip-address.ts';
 export {
   MAX_EPOCH_SECONDS,
@@ -41,9 +41,15 @@ export {
 export type { HashAlgorithm, KeyAlgorithm } from './core/signing-key.ts';
 export { assertKeyPairId, planGrant } from './core/grant.ts';
 export type { Grant, SigningOptions } from './core/grant.ts';
-export { signUrl, signUrlAsync } from './core/sign-url.ts';
+export { planSignedUrl, signUrl, signUrlAsync } from './core/sign-url.ts';
 export type { SignUrlInput, SignedUrl } from './core/sign-url.ts';
-export { signCookies, signCookiesAsync, formatSetCookieHeaders } from './core/sign-cookies.ts';
+export {
+  signCookies,
+  signCookiesAsync,
+  planSignedCookies,
+  formatSetCookieHeaders,
+  MAX_COOKIE_BYTES,
+} from './core/sign-cookies.ts';
 export type {
   SignCookiesInput,
   SignedCookies,

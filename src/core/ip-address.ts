@@ -69,6 +69,26 @@ export function parseIpv4Block(text: unknown): Ipv4Block {
   return { cidr: `${formatIpv4(network)}/${prefixLength}`, network, prefixLength };
 }
 
+/**
+ * Checks a viewer's address for verification: a dotted-quad IPv4 address, or an IPv6 one
+ * (which no CloudFront IP condition matches). IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is IPv4.
+ *
+ * @throws {SignerError} `ERR_IP_INVALID`
+ */
+export function parseViewerAddress(text: string): string {
+  const mapped = /^::ffff:(.+)$/i.exec(text)?.[1];
+  if (parseIpv4(mapped ?? text) !== undefined) return mapped ?? text;
+  if (/^[0-9A-Fa-f:.]{2,45}$/.test(text) && text.includes(':')) {
+    try {
+      // The WHATWG URL parser is a strict IPv6 parser and is always available.
+      return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+    } catch {
+      // falls through to the error below
+    }
+  }
+  throw new SignerError('ERR_IP_INVALID', `${quoteInput(text)} is not an IPv4 or IPv6 address`);
+}
+
 /** Whether the IPv4 `address` (dotted quad) lies in `block`. An IPv6 address never does. */
 export function ipv4BlockContains(block: Ipv4Block, address: string): boolean {
   const value = parseIpv4(address);

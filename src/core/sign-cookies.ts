@@ -4,7 +4,7 @@ import { encodeCloudFrontBase64 } from './cloudfront-base64.ts';
 import { planGrant, type Grant, type SigningOptions } from './grant.ts';
 import type { PolicyType } from './policy.ts';
 import { signPolicy, signPolicyAsync } from './signature.ts';
-import type { HashAlgorithm } from './signing-key.ts';
+import { maxSignatureBytes, type HashAlgorithm } from './signing-key.ts';
 import { COOKIE, HASH_ALGORITHM_VALUE, type CloudFrontCookieName } from './wire-names.ts';
 
 /** Browsers drop a cookie whose name and value exceed 4,096 bytes (RFC 6265 section 6.1). */
@@ -60,19 +60,30 @@ function assembleCookies(grant: Grant, signature: Buffer): SignedCookies {
 }
 
 /**
+ * Plans signed cookies and checks, before any signing, that each fits in a browser.
+ *
+ * @throws {SignerError} the codes of planGrant, and `ERR_COOKIE_TOO_LARGE`
+ */
+export function planSignedCookies(input: SignCookiesInput): Grant {
+  const grant = planGrant(input, input);
+  assembleCookies(grant, Buffer.alloc(maxSignatureBytes(input.privateKey)));
+  return grant;
+}
+
+/**
  * Signs CloudFront cookies for one exact URL (canned, unless conditions are asked) or for a
  * resource pattern (custom). Pair with {@link formatSetCookieHeaders}.
  *
  * @throws {SignerError} on any invalid input; see docs/errors.md.
  */
 export function signCookies(input: SignCookiesInput): SignedCookies {
-  const grant = planGrant(input, input);
+  const grant = planSignedCookies(input);
   return assembleCookies(grant, signPolicy(grant.policy, input.privateKey, grant.hash));
 }
 
 /** As {@link signCookies}, signing on libuv's thread pool. */
 export async function signCookiesAsync(input: SignCookiesInput): Promise<SignedCookies> {
-  const grant = planGrant(input, input);
+  const grant = planSignedCookies(input);
   return assembleCookies(grant, await signPolicyAsync(grant.policy, input.privateKey, grant.hash));
 }
 

@@ -4,7 +4,7 @@ import { planGrant, type Grant, type SigningOptions } from './grant.ts';
 import type { PolicyType } from './policy.ts';
 import { signPolicy, signPolicyAsync } from './signature.ts';
 import { MAX_URL_BYTES } from './signable-url.ts';
-import type { HashAlgorithm } from './signing-key.ts';
+import { maxSignatureBytes, type HashAlgorithm } from './signing-key.ts';
 import { HASH_ALGORITHM_VALUE, QUERY } from './wire-names.ts';
 
 export interface SignUrlInput extends SigningOptions {
@@ -53,14 +53,25 @@ function assembleUrl(url: string, grant: Grant, signature: Buffer): string {
       : `${QUERY.policy}=${encodeCloudFrontBase64(grant.policy)}`;
   const hash =
     grant.hash === 'sha1' ? '' : `&${QUERY.hashAlgorithm}=${HASH_ALGORITHM_VALUE[grant.hash]}`;
-  const signed = `${url}${url.includes('?') ? '&' : '?'}${first}&${QUERY.signature}=${encodeCloudFrontBase64(signature)}&${QUERY.keyPairId}=${grant.keyPairId}${hash}`;
-  if (signed.length > MAX_URL_BYTES) {
+  return `${url}${url.includes('?') ? '&' : '?'}${first}&${QUERY.signature}=${encodeCloudFrontBase64(signature)}&${QUERY.keyPairId}=${grant.keyPairId}${hash}`;
+}
+
+/**
+ * Plans a signed URL and checks, before any signing, that the link will fit CloudFront's
+ * 8,192-byte limit with the longest signature the key can make.
+ *
+ * @throws {SignerError} the codes of planGrant, and `ERR_URL_INVALID` for a link too long
+ */
+export function planSignedUrl(input: SignUrlInput): Grant {
+  const grant = planGrant(input, input);
+  const longest = assembleUrl(input.url, grant, Buffer.alloc(maxSignatureBytes(input.privateKey)));
+  if (longest.length > MAX_URL_BYTES) {
     throw new SignerError(
       'ERR_URL_INVALID',
-      `the signed URL would be ${signed.length} bytes; CloudFront accepts at most ${MAX_URL_BYTES}. Shorten the URL or the resource pattern, or drop the conditions (a canned policy is shortest)`,
+      `the signed URL would be up to ${longest.length} bytes; CloudFront accepts at most ${MAX_URL_BYTES}. Shorten the URL or the resource pattern, or drop the conditions (a canned policy is shortest)`,
     );
   }
-  return signed;
+  return grant;
 }
 
 /**
@@ -70,14 +81,14 @@ function assembleUrl(url: string, grant: Grant, signature: Buffer): string {
  * @throws {SignerError} on any invalid input; see docs/errors.md. Never returns a partial grant.
  */
 export function signUrl(input: SignUrlInput): SignedUrl {
-  const grant = planGrant(input, input);
+  const grant = planSignedUrl(input);
   const signature = signPolicy(grant.policy, input.privateKey, grant.hash);
   return describeGrant(grant, assembleUrl(input.url, grant, signature));
 }
 
 /** As {@link signUrl}, signing on libuv's thread pool instead of the calling thread. */
 export async function signUrlAsync(input: SignUrlInput): Promise<SignedUrl> {
-  const grant = planGrant(input, input);
+  const grant = planSignedUrl(input);
   const signature = await signPolicyAsync(grant.policy, input.privateKey, grant.hash);
   return describeGrant(grant, assembleUrl(input.url, grant, signature));
 }

@@ -51,6 +51,15 @@ function unsupported(key: KeyObject, expected: string): SignerError {
 }
 
 /**
+ * The most bytes a signature by `key` can take: the modulus length for RSA, 72 for a DER
+ * ECDSA P-256 signature. Lets a link's length be checked before anything is signed.
+ */
+export function maxSignatureBytes(key: KeyObject): number {
+  if (key.asymmetricKeyType === 'ec') return 72;
+  return Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 4096) / 8);
+}
+
+/**
  * The algorithm of a private key CloudFront can use: RSA of 2048 bits or more, or ECDSA P-256.
  *
  * @throws {SignerError} `ERR_KEY_UNSUPPORTED` for anything else, public keys included

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { SignerError } from '../errors.ts';
 import { quoteInput } from './quote-input.ts';
 import { decodeCloudFrontBase64, findNonCloudFrontBase64Character } from './cloudfront-base64.ts';
-import { ipv4BlockContains, type Ipv4Block } from './ip-address.ts';
+import { ipv4BlockContains, parseViewerAddress, type Ipv4Block } from './ip-address.ts';
 import { buildCannedPolicy, parseCustomPolicy, type PolicyType } from './policy.ts';
 import { matchesResourcePattern } from './resource-pattern.ts';
 import { verifyPolicySignature } from './signature.ts';
@@ -283,8 +283,13 @@ function checkSignature(
   );
 }
 
-function viewerIpv4(address: string): string {
-  return address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+/** The viewer's address as parseViewerAddress reads it; an invalid one matches no block. */
+function viewerAddress(address: string): string {
+  try {
+    return parseViewerAddress(address);
+  } catch {
+    return address;
+  }
 }
 
 function judge(parts: SigningParts, options: VerifyOptions, verdict: Verdict): void {
@@ -338,7 +343,7 @@ function judge(parts: SigningParts, options: VerifyOptions, verdict: Verdict): v
         `the policy allows only ${verdict.ipAddress}; no viewer address was given, so that was not checked`,
       );
     } else {
-      const viewer = viewerIpv4(options.ipAddress);
+      const viewer = viewerAddress(options.ipAddress);
       if (policy.ipBlock === undefined || !ipv4BlockContains(policy.ipBlock, viewer)) {
         throw new Refusal(
           'IP_MISMATCH',

@@ -326,6 +326,19 @@ describe('cfsign verify', () => {
     );
   });
 
+  it('exits 2 for a --ip that is not an address', async () => {
+    const result = await runCli([
+      'verify',
+      await signed(),
+      '--public-key',
+      fixturePath('rsa-2048.public.pem'),
+      '--ip',
+      'garbage',
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /ERR_IP_INVALID/);
+  });
+
   it('verifies cookies with --cookie', async () => {
     const cookies = JSON.parse(
       (await runCli(['cookies', `${DISTRIBUTION}/v/*`, ...SIGN, '--expires', '1h', '--json']))

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
 import fc from 'fast-check';
 import { SignerError, type ErrorCode } from '../../src/errors.ts';
-import { ipv4BlockContains, parseIpv4, parseIpv4Block } from '../../src/core/ip-address.ts';
+import {
+  ipv4BlockContains,
+  parseIpv4,
+  parseIpv4Block,
+  parseViewerAddress,
+} from '../../src/core/ip-address.ts';
 
 function signerError(code: ErrorCode, expected: RegExp | string): (error: unknown) => boolean {
   return (error) =>
@@ -205,5 +210,23 @@ describe('ipv4BlockContains', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('parseViewerAddress', () => {
+  it('reads IPv4, IPv4-mapped IPv6 and IPv6 addresses', () => {
+    assert.equal(parseViewerAddress('203.0.113.9'), '203.0.113.9');
+    assert.equal(parseViewerAddress('::FFFF:203.0.113.9'), '203.0.113.9');
+    assert.equal(parseViewerAddress('2001:DB8::1'), '2001:db8::1');
+  });
+
+  it('refuses anything else with ERR_IP_INVALID', () => {
+    for (const text of ['garbage', '1.2.3', '1.2.3.4/32', '2001:db8::g', ':', '01.2.3.4']) {
+      assert.throws(
+        () => parseViewerAddress(text),
+        (error) => error instanceof SignerError && error.code === 'ERR_IP_INVALID',
+        text,
+      );
+    }
   });
 });

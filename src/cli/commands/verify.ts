@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { parseViewerAddress } from '../../core/ip-address.ts';
 import { resolveTime } from '../../core/time.ts';
 import { verifyCookies, verifyUrl, type Verdict, type VerifyOptions } from '../../core/verify.ts';
 import { loadPublicKey } from '../../keys/load-key.ts';
@@ -63,7 +64,7 @@ export const verifyCommand: CommandSpec = {
       now: at === undefined ? now : new Date(resolveTime(at, now, '--at', 'down') * 1000),
     };
     const ip = args.strings['ip'];
-    if (ip !== undefined) options.ipAddress = ip;
+    if (ip !== undefined) options.ipAddress = parseViewerAddress(ip);
     const cookie = args.strings['cookie'];
     const verdict =
       cookie === undefined ? verifyUrl(target, options) : verifyCookies(target, cookie, options);

@@ -1,7 +1,7 @@
 /**
  * Every error a caller can cause carries one of these codes. A code never changes meaning;
- * new conditions get new codes. `docs/errors.md`, the CLI exit-code table and (later) the HTTP
- * status table are checked against this list by a test.
+ * new conditions get new codes. `docs/errors.md`, the CLI exit-code table and the HTTP status
+ * table are checked against this list by a test.
  */
 export const ERROR_CODES = [
   'ERR_USAGE',
@@ -29,6 +29,15 @@ export const ERROR_CODES = [
   'ERR_COOKIE_OPTION_INVALID',
   'ERR_COOKIE_TOO_LARGE',
   'ERR_FILE_EXISTS',
+  'ERR_CONFIG_INVALID',
+  'ERR_REQUEST_INVALID',
+  'ERR_AUTH_REQUIRED',
+  'ERR_TTL_TOO_LONG',
+  'ERR_BATCH_TOO_LARGE',
+  'ERR_NOT_FOUND',
+  'ERR_BODY_TOO_LARGE',
+  'ERR_MEDIA_TYPE_UNSUPPORTED',
+  'ERR_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { EXIT_CODE_FOR_ERROR } from '../../src/cli/exit-codes.ts';
+import { HTTP_STATUS_FOR_ERROR } from '../../src/server/http-status.ts';
 import { CLOUDFRONT_ERROR_FOR_FAILURE } from '../../src/core/verify.ts';
 import { ERROR_CODES } from '../../src/errors.ts';
 
@@ -22,12 +23,19 @@ function documentedRows(heading: string): Map<string, string[]> {
 }
 
 describe('error codes', () => {
-  it('are listed in docs/errors.md exactly, with the CLI exit code the table gives', () => {
+  it('are listed in docs/errors.md exactly, with the HTTP status and CLI exit code the tables give', () => {
     const rows = documentedRows('Error codes');
     assert.deepEqual([...rows.keys()].sort(), [...ERROR_CODES].sort());
     for (const code of ERROR_CODES) {
-      assert.equal(rows.get(code)?.[0], String(EXIT_CODE_FOR_ERROR[code]), code);
+      assert.equal(rows.get(code)?.[0], String(HTTP_STATUS_FOR_ERROR[code]), code);
+      assert.equal(rows.get(code)?.[1], String(EXIT_CODE_FOR_ERROR[code]), code);
     }
+  });
+
+  it('have one HTTP status each, 4xx or 5xx', () => {
+    assert.deepEqual(Object.keys(HTTP_STATUS_FOR_ERROR).sort(), [...ERROR_CODES].sort());
+    for (const status of Object.values(HTTP_STATUS_FOR_ERROR))
+      assert.ok(status >= 400 && status < 600);
   });
 
   it('have one CLI exit code each and nothing more', () => {

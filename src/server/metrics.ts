@@ -1,0 +1,43 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's Prometheus metrics, in a registry of its own (one per server instance). */
+export interface ServiceMetrics {
+  registry: Registry;
+  requests: Counter<'route' | 'method' | 'status'>;
+  latency: Histogram<'route' | 'method' | 'status'>;
+  signatures: Counter<'key_pair_id' | 'algorithm' | 'hash'>;
+  errors: Counter<'code'>;
+}
+
+export function createMetrics(options: { processMetrics: boolean }): ServiceMetrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'cfsign_http_requests_total',
+      help: 'HTTP requests by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'cfsign_http_request_duration_seconds',
+      help: 'HTTP request latency by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    signatures: new Counter({
+      name: 'cfsign_signatures_total',
+      help: 'Signatures made, by Key-Pair-Id, key algorithm and hash.',
+      labelNames: ['key_pair_id', 'algorithm', 'hash'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'cfsign_errors_total',
+      help: 'Error responses by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SignerError } from '../../src/errors.ts';
+import {
+  digestToken,
+  loadConfig,
+  DEV_DISTRIBUTION_URL,
+  type Environment,
+} from '../../src/config/load-config.ts';
+import { DISTRIBUTION, fixturePath, RSA } from '../helpers/fixtures.ts';
+import { PRODUCTION_ENV, TOKENS } from '../helpers/server.ts';
+
+function problemsOf(env: Environment): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof SignerError);
+    assert.equal(error.code, 'ERR_CONFIG_INVALID');
+    return error.details?.['problems'] as string[];
+  }
+  assert.fail('the configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  it('starts in dev mode with no configuration at all: loopback, placeholder URL, no token', () => {
+    const config = loadConfig({});
+    assert.equal(config.mode, 'dev');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.distribution.url, DEV_DISTRIBUTION_URL);
+    assert.deepEqual(config.auth, { mode: 'loopback' });
+  });
+
+  it("reads the seed's variables and the service's own", () => {
+    const config = loadConfig({
+      ...PRODUCTION_ENV,
+      PORT: '9000',
+      CFSIGN_DEFAULT_TTL: '600',
+      CFSIGN_MAX_TTL: '7200',
+      CFSIGN_HASH: 'sha256',
+      CFSIGN_LOG_LEVEL: 'warn',
+      CFSIGN_MAX_BATCH: '10',
+    });
+    assert.equal(config.mode, 'production');
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.port, 9000);
+    assert.equal(config.distribution.url, DISTRIBUTION);
+    assert.deepEqual(config.distribution.keys, [
+      { id: RSA.keyPairId, privateKeyFile: fixturePath('rsa-2048.pkcs8.pem') },
+    ]);
+    assert.equal(config.distribution.defaultTtl, 600);
+    assert.equal(config.distribution.maxTtl, 7200);
+    assert.equal(config.distribution.hash, 'sha256');
+    assert.equal(config.logLevel, 'warn');
+    assert.equal(config.maxBatchSize, 10);
+    assert.ok(Object.isFrozen(config.distribution));
+  });
+
+  it('keeps only SHA-256 digests of API tokens', () => {
+    const config = loadConfig(PRODUCTION_ENV);
+    assert.deepEqual(config.auth, {
+      mode: 'tokens',
+      clients: [
+        { name: 'web', tokenSha256: digestToken(TOKENS.web) },
+        { name: 'batch', tokenSha256: digestToken(TOKENS.batch) },
+      ],
+    });
+    assert.ok(!JSON.stringify(config).includes(TOKENS.web));
+  });
+
+  it('gathers every problem at once, one line per problem naming the variable', () => {
+    const problems = problemsOf({
+      CLOUDFRONT_URL: 'ftp://x',
+      CFSIGN_MAX_TTL: '-5',
+      CFSIGN_HASH: 'md5',
+      PORT: '99999',
+      CFSIGN_LOG_LEVEL: 'loud',
+    });
+    for (const variable of [
+      'CLOUDFRONT_KEY_PAIR_ID',
+      'PRIVATE_KEY_PATH',
+      'CLOUDFRONT_URL',
+      'CFSIGN_MAX_TTL',
+      'CFSIGN_HASH',
+      'PORT',
+      'CFSIGN_LOG_LEVEL',
+      'CFSIGN_API_KEYS',
+    ]) {
+      assert.ok(
+        problems.some((line) => line.startsWith(`${variable}: `)),
+        `${variable} in ${problems.join('\n')}`,
+      );
+    }
+  });
+
+  it('refuses a real distribution without API keys unless CFSIGN_AUTH=none', () => {
+    const { CFSIGN_API_KEYS: _keys, ...withoutKeys } = PRODUCTION_ENV;
+    assert.match(
+      problemsOf(withoutKeys).join('\n'),
+      /CFSIGN_API_KEYS: is required for a real distribution/,
+    );
+    assert.deepEqual(loadConfig({ ...withoutKeys, CFSIGN_AUTH: 'none' }).auth, { mode: 'none' });
+    assert.match(
+      problemsOf({ ...PRODUCTION_ENV, CFSIGN_AUTH: 'none' }).join('\n'),
+      /CFSIGN_AUTH: is none, but CFSIGN_API_KEYS is set/,
+    );
+  });
+
+  it('refuses weak or malformed API keys without echoing any token', () => {
+    const secret = 'short-secret';
+    const problems = problemsOf({
+      ...PRODUCTION_ENV,
+      CFSIGN_API_KEYS: `web:${secret},oops,web:${TOKENS.web},x y:${TOKENS.batch}`,
+    });
+    const text = problems.join('\n');
+    assert.match(text, /the token of client 'web' must be at least 16 characters/);
+    assert.match(text, /entry 2 is not name:token/);
+    assert.match(text, /entry 4 is not name:token/);
+    assert.ok(!text.includes(secret) && !text.includes(TOKENS.web) && !text.includes(TOKENS.batch));
+  });
+
+  it('refuses a default TTL above the maximum', () => {
+    assert.match(
+      problemsOf({ ...PRODUCTION_ENV, CFSIGN_DEFAULT_TTL: '2h', CFSIGN_MAX_TTL: '1h' }).join('\n'),
+      /CFSIGN_DEFAULT_TTL: \(7200 s\) is above CFSIGN_MAX_TTL \(3600 s\)/,
+    );
+  });
+
+  it('refuses an unknown CFSIGN_ variable and suggests the likely one', () => {
+    assert.match(
+      problemsOf({ ...PRODUCTION_ENV, CFSIGN_MAX_TLL: '60' }).join('\n'),
+      /CFSIGN_MAX_TLL: unknown variable; did you mean CFSIGN_MAX_TTL\?/,
+    );
+  });
+
+  it('checks cookie settings at start-up', () => {
+    assert.match(
+      problemsOf({ ...PRODUCTION_ENV, CFSIGN_COOKIE_DOMAIN: 'x.cloudfront.net' }).join('\n'),
+      /public suffix/,
+    );
+    assert.match(
+      problemsOf({ ...PRODUCTION_ENV, CFSIGN_COOKIE_SAMESITE: 'lax' }).join('\n'),
+      /CFSIGN_COOKIE_SAMESITE: must be Strict, Lax or None/,
+    );
+  });
+
+  it('never puts a key path in a problem', () => {
+    const path = '/secret-place/key.pem';
+    const problems = problemsOf({ CLOUDFRONT_URL: DISTRIBUTION, PRIVATE_KEY_PATH: path });
+    assert.ok(!problems.join('\n').includes('secret-place'));
+  });
+});

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { verifyUrl } from '../../src/core/verify.ts';
+import { loadPublicKey } from '../../src/keys/load-key.ts';
+import { RSA } from '../helpers/fixtures.ts';
+import { AUTH, PRODUCTION_ENV } from '../helpers/server.ts';
+
+const START = new URL('../../dist/server/start.js', import.meta.url).pathname;
+
+interface Running {
+  child: ChildProcess;
+  address: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the built service as `npm start` does, on a free port, and waits until it listens. */
+async function startService(
+  env: Record<string, string | undefined>,
+  cwd: string,
+  readyWhen = /Server listening at/,
+): Promise<Running> {
+  const child = spawn(process.execPath, [START], {
+    cwd,
+    env: { PATH: process.env['PATH'], PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
+  const address = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const match = /Server listening at (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (match?.[1] !== undefined && readyWhen.test(output)) resolve(match[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      reject(new Error(`exited with ${String(code)}:\n${output}`));
+    });
+    setTimeout(() => {
+      reject(new Error(`did not listen within 10 s:\n${output}`));
+    }, 10_000).unref();
+  });
+  return { child, address, output: () => output, exited };
+}
+
+describe('the service started as npm start starts it', () => {
+  it('serves the seed contract over a real port and exits 0 on SIGTERM after in-flight requests finish', async () => {
+    const service = await startService({ ...PRODUCTION_ENV, HOST: '127.0.0.1' }, process.cwd());
+    try {
+      const response = await fetch(
+        `${service.address}/generate-signed-url?object_key=dir%2Fa%20b.mp4`,
+        { headers: AUTH },
+      );
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('cache-control'), 'no-store');
+      const { signed_url: signedUrl } = (await response.json()) as { signed_url: string };
+      assert.equal(
+        verifyUrl(signedUrl, { keys: new Map([[RSA.keyPairId, RSA.publicKey]]), now: new Date() })
+          .valid,
+        true,
+      );
+
+      const items = Array.from({ length: 100 }, (_, index) => ({ key: `videos/${index}.mp4` }));
+      const inFlight = fetch(`${service.address}/v1/signed-urls`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ items }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const stoppedAt = Date.now();
+      service.child.kill('SIGTERM');
+      const batch = await inFlight;
+      assert.equal(batch.status, 200);
+      assert.equal(((await batch.json()) as { items: unknown[] }).items.length, 100);
+      assert.equal(await service.exited, 0);
+      assert.ok(Date.now() - stoppedAt < 10_000);
+      assert.match(service.output(), /shutting down/);
+    } finally {
+      service.child.kill('SIGKILL');
+    }
+  });
+
+  it('starts in dev mode with no configuration: a banner, a kept dev key, and a first curl that works', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cfsign-dev-'));
+    const first = await startService({}, cwd, /For production set/);
+    try {
+      assert.match(first.output(), /DEV MODE/);
+      assert.match(first.address, /^http:\/\/127\.0\.0\.1:/);
+      const response = await fetch(
+        `${first.address}/generate-signed-url?object_key=videos/intro.mp4`,
+      );
+      assert.equal(response.status, 200);
+      const { signed_url: signedUrl } = (await response.json()) as { signed_url: string };
+      assert.ok(signedUrl.startsWith('https://cfsign-dev.invalid/videos/intro.mp4?Expires='));
+      const devKey = join(cwd, '.cfsign/dev/private_key.pem');
+      assert.equal(statSync(devKey).mode & 0o777, 0o600);
+      const publicKey = loadPublicKey({ file: join(cwd, '.cfsign/dev/public_key.pem') });
+      assert.equal(
+        verifyUrl(signedUrl, { keys: new Map([['KCFSIGNDEV', publicKey]]), now: new Date() }).valid,
+        true,
+      );
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+    const second = await startService({}, cwd, /For production set/);
+    try {
+      assert.match(second.output(), /development key kept/);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await second.exited, 0);
+    }
+  });
+
+  it('exits non-zero before listening, one line per problem naming the variable', async () => {
+    const child = spawn(process.execPath, [START], {
+      env: {
+        PATH: process.env['PATH'],
+        CLOUDFRONT_URL: 'https://d111111abcdef8.cloudfront.net',
+        CFSIGN_MAX_TTL: 'soon',
+        PORT: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.doesNotMatch(stdout, /listening/);
+    const lines = stderr.trimEnd().split('\n');
+    assert.ok(
+      lines.every((line) => line.startsWith('cfsign: ERR_CONFIG_INVALID: ')),
+      stderr,
+    );
+    for (const variable of [
+      'CLOUDFRONT_KEY_PAIR_ID',
+      'PRIVATE_KEY_PATH',
+      'CFSIGN_MAX_TTL',
+      'CFSIGN_API_KEYS',
+    ]) {
+      assert.ok(
+        lines.some((line) => line.includes(`: ${variable}: `)),
+        `${variable} in\n${stderr}`,
+      );
+    }
+  });
+
+  it('names PRIVATE_KEY_PATH, not the path, when the key cannot be loaded', async () => {
+    const child = spawn(process.execPath, [START], {
+      env: {
+        PATH: process.env['PATH'],
+        ...PRODUCTION_ENV,
+        PRIVATE_KEY_PATH: '/nonexistent/hidden-dir/key.pem',
+        PORT: '0',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    assert.equal(await new Promise<number | null>((resolve) => child.once('exit', resolve)), 1);
+    assert.match(stderr, /PRIVATE_KEY_PATH \(K2JCJMDEHXQW5F\): the key file does not exist/);
+    assert.doesNotMatch(stderr, /hidden-dir/);
+  });
+});

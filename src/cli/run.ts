@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { isSignerError } from '../errors.ts';
+import { packageVersion } from '../version.ts';
 import { quoteInput } from '../core/quote-input.ts';
 import { formatCommandHelp, parseCommand, type CommandSpec } from './command.ts';
 import { cookiesCommand } from './commands/cookies.ts';
@@ -20,13 +20,6 @@ const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h', description: 'show help for the command' },
   verbose: { type: 'boolean', description: 'show the cause and stack of an error' },
 } as const;
-
-function version(): string {
-  const manifest = JSON.parse(
-    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
-  return manifest.version;
-}
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length)) + 2;
@@ -63,7 +56,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout(`${version()}\n`);
+    io.stdout(`${packageVersion()}\n`);
     return EXIT_OK;
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SignerError } from '../errors.ts';
+import { packageVersion } from '../version.ts';
 import { quoteInput } from '../core/quote-input.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { Keyring } from '../keys/keyring.ts';
@@ -45,10 +46,6 @@ const REDACTED_PATHS = [
   'cookies',
   'policy',
 ];
-
-function packageVersion(): string {
-  return process.env['npm_package_version'] ?? '0.0.0';
-}
 
 /**
  * Builds the service without listening: every route, schema, hook and the error handler, over

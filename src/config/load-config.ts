@@ -29,6 +29,7 @@ const DEFAULTS = {
   maxBatchSize: 100,
   bodyLimitBytes: 1024 * 1024,
   logLevel: 'info',
+  shutdownDelaySeconds: 2,
 } as const;
 
 /** Every variable the service reads; any other CFSIGN_* variable is a typo worth refusing. */
@@ -49,6 +50,7 @@ export const ENVIRONMENT_VARIABLES = [
   'CFSIGN_COOKIE_DOMAIN',
   'CFSIGN_COOKIE_PATH',
   'CFSIGN_COOKIE_SAMESITE',
+  'CFSIGN_SHUTDOWN_DELAY',
 ] as const;
 
 const SEED_VARIABLES = ['CLOUDFRONT_URL', 'CLOUDFRONT_KEY_PAIR_ID', 'PRIVATE_KEY_PATH'] as const;
@@ -238,6 +240,13 @@ export function loadConfig(env: Environment): ServiceConfig {
     problems.add('CFSIGN_DEFAULT_TTL', `(${defaultTtl} s) is above CFSIGN_MAX_TTL (${maxTtl} s)`);
   }
   const port = readInteger(env, 'PORT', DEFAULTS.port, { min: 0, max: 65535 }, problems);
+  const shutdownDelaySeconds = readInteger(
+    env,
+    'CFSIGN_SHUTDOWN_DELAY',
+    DEFAULTS.shutdownDelaySeconds,
+    { min: 0, max: 5 },
+    problems,
+  );
   const maxBatchSize = readInteger(
     env,
     'CFSIGN_MAX_BATCH',
@@ -304,6 +313,7 @@ export function loadConfig(env: Environment): ServiceConfig {
     auth,
     cookies,
     maxBatchSize,
+    shutdownDelaySeconds,
     bodyLimitBytes: DEFAULTS.bodyLimitBytes,
   };
   if (hashText === 'sha1' || hashText === 'sha256') config.distribution.hash = hashText;

@@ -69,6 +69,8 @@ export const ServiceConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     maxBatchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Seconds between SIGTERM (readiness fails) and closing the listener. */
+    shutdownDelaySeconds: Type.Integer({ minimum: 0, maximum: 5 }),
     bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   },
   { additionalProperties: false },

@@ -1,4 +1,4 @@
-import { SignerError } from '../errors.ts';
+import { SignerError, type ErrorCode } from '../errors.ts';
 import { codePointLabel } from './quote-input.ts';
 
 /** S3's limit on the UTF-8 length of an object key. */
@@ -11,6 +11,14 @@ const BIDI_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 // encodeURIComponent leaves these sub-delimiters alone; RFC 3986 does not count them unreserved.
 const SUB_DELIMITERS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g;
 
+/** What is being checked, for messages and the error code: an object key or a key pattern. */
+export interface KeySubject {
+  noun: string;
+  code: ErrorCode;
+}
+
+const OBJECT_KEY: KeySubject = { noun: 'object key', code: 'ERR_OBJECT_KEY_INVALID' };
+
 /**
  * Checks that an object key can be requested through CloudFront exactly as it is stored:
  * non-empty, well-formed Unicode, at most 1,024 UTF-8 bytes, no control or bidi characters,
@@ -18,42 +26,46 @@ const SUB_DELIMITERS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g;
  *
  * @throws {SignerError} `ERR_OBJECT_KEY_INVALID`
  */
-export function assertValidObjectKey(objectKey: unknown): asserts objectKey is string {
+export function assertValidObjectKey(
+  objectKey: unknown,
+  subject: KeySubject = OBJECT_KEY,
+): asserts objectKey is string {
+  const { noun, code } = subject;
   if (typeof objectKey !== 'string' || objectKey.length === 0) {
-    throw new SignerError('ERR_OBJECT_KEY_INVALID', 'object key must be a non-empty string');
+    throw new SignerError(code, `${noun} must be a non-empty string`);
   }
   if (LONE_SURROGATE.test(objectKey)) {
     throw new SignerError(
-      'ERR_OBJECT_KEY_INVALID',
-      'object key is not well-formed Unicode (it contains a lone surrogate)',
+      code,
+      `${noun} is not well-formed Unicode (it contains a lone surrogate)`,
     );
   }
   const byteLength = Buffer.byteLength(objectKey, 'utf8');
   if (byteLength > MAX_OBJECT_KEY_BYTES) {
     throw new SignerError(
-      'ERR_OBJECT_KEY_INVALID',
-      `object key is ${byteLength} bytes of UTF-8; S3 keys are at most ${MAX_OBJECT_KEY_BYTES}`,
+      code,
+      `${noun} is ${byteLength} bytes of UTF-8; S3 keys are at most ${MAX_OBJECT_KEY_BYTES}`,
       { details: { byteLength, maxBytes: MAX_OBJECT_KEY_BYTES } },
     );
   }
   const control = CONTROL_CHARACTER.exec(objectKey);
   if (control) {
     throw new SignerError(
-      'ERR_OBJECT_KEY_INVALID',
-      `object key contains the control character ${codePointLabel(control[0])} at index ${control.index}; browsers cannot request it unchanged`,
+      code,
+      `${noun} contains the control character ${codePointLabel(control[0])} at index ${control.index}; browsers cannot request it unchanged`,
     );
   }
   const bidi = BIDI_CONTROL.exec(objectKey);
   if (bidi) {
     throw new SignerError(
-      'ERR_OBJECT_KEY_INVALID',
-      `object key contains the bidirectional formatting character ${codePointLabel(bidi[0])} at index ${bidi.index}`,
+      code,
+      `${noun} contains the bidirectional formatting character ${codePointLabel(bidi[0])} at index ${bidi.index}`,
     );
   }
   if (objectKey.split('/').some((segment) => segment === '.' || segment === '..')) {
     throw new SignerError(
-      'ERR_OBJECT_KEY_INVALID',
-      "object key has a '.' or '..' path segment, which browsers resolve away before requesting",
+      code,
+      `${noun} has a '.' or '..' path segment, which browsers resolve away before requesting`,
     );
   }
 }

@@ -86,11 +86,10 @@ export function matchesResourcePattern(pattern: string, url: string): boolean {
  * policy it matches one URL byte, and one character of a key can take up to twelve.
  * Use this only when the caller asked for a pattern; a plain key never goes through it.
  *
- * @throws {SignerError} `ERR_RESOURCE_INVALID`, `ERR_OBJECT_KEY_INVALID`, `ERR_URL_INVALID`
- *   or `ERR_URL_NOT_CANONICAL`
+ * @throws {SignerError} `ERR_RESOURCE_INVALID`, `ERR_URL_INVALID` or `ERR_URL_NOT_CANONICAL`
  */
 export function buildObjectPattern(distributionUrl: string, keyPattern: string): string {
-  assertValidObjectKey(keyPattern);
+  assertValidObjectKey(keyPattern, { noun: 'key pattern', code: 'ERR_RESOURCE_INVALID' });
   if (keyPattern.includes('?')) {
     throw new SignerError(
       'ERR_RESOURCE_INVALID',

@@ -38,7 +38,12 @@ export function createAuthenticator(
       return () => ANONYMOUS;
     case 'loopback':
       return (request) => {
-        if (!isLoopback(request.socket.remoteAddress ?? '')) throw unauthorized();
+        if (!isLoopback(request.socket.remoteAddress ?? '')) {
+          throw new SignerError(
+            'ERR_AUTH_REQUIRED',
+            'dev mode answers this machine only; configure CFSIGN_API_KEYS to serve other clients',
+          );
+        }
         return DEV;
       };
     case 'tokens': {

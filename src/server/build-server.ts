@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { DestinationStream } from 'pino';
-import Fastify, { LogController, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -37,15 +43,63 @@ export interface BuildServerOptions {
 const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
-  'headers.authorization',
-  'headers.cookie',
-  'authorization',
-  'token',
-  'signed_url',
-  'url',
-  'cookies',
-  'policy',
+  'res.headers["set-cookie"]',
 ];
+
+function notFound(request: FastifyRequest): SignerError {
+  const path = request.url.split('?')[0] ?? '';
+  return new SignerError('ERR_NOT_FOUND', `no route ${request.method} ${quoteInput(path, 100)}`);
+}
+
+/**
+ * The body as text: UTF-8 only, and invalid UTF-8 is refused rather than turned into U+FFFD
+ * (which would sign a different key than the caller sent).
+ */
+function decodeJsonBody(contentType: string | undefined, body: Buffer): string {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new SignerError(
+      'ERR_MEDIA_TYPE_UNSUPPORTED',
+      'send the body as application/json in UTF-8',
+    );
+  }
+  try {
+    return STRICT_UTF8.decode(body);
+  } catch {
+    throw new SignerError('ERR_REQUEST_INVALID', 'the body is not valid UTF-8');
+  }
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Errors Fastify raises before routing, such as a URL with invalid percent escapes. */
+function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const message =
+    error.code === 'FST_ERR_BAD_URL' ? 'the URL has invalid percent escapes' : 'bad request';
+  void reply
+    .code(400)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ error: 'ERR_REQUEST_INVALID', message, requestId: request.id }));
+}
+
+/** Errors Node's HTTP parser raises before Fastify sees a request (bad framing, huge headers). */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error: 'ERR_REQUEST_INVALID',
+    message: tooLarge ? 'the request headers are too large' : 'the request is not valid HTTP',
+    requestId: randomUUID(),
+  });
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /**
  * Builds the service without listening: every route, schema, hook and the error handler, over
@@ -80,6 +134,9 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     requestTimeout: 30_000,
     return503OnClosing: true,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 200 },
+    // Malformed URLs and HTTP framing get the same error shape as everything else.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     ajv: {
       // Security inputs are never coerced, defaulted or silently stripped.
       customOptions: {
@@ -96,9 +153,9 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
   app.decorateRequest('keyPairId', undefined);
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseStrictJson(body as string));
+      done(null, parseStrictJson(decodeJsonBody(request.headers['content-type'], body as Buffer)));
     } catch (error) {
       done(error as Error, undefined);
     }
@@ -106,11 +163,12 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
 
   app.setErrorHandler(createErrorHandler(metrics));
   app.setNotFoundHandler((request: FastifyRequest) => {
-    const path = request.url.split('?')[0] ?? '';
-    throw new SignerError('ERR_NOT_FOUND', `no route ${request.method} ${quoteInput(path, 100)}`);
+    throw notFound(request);
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    // Unknown routes are answered before their body is read.
+    if (request.is404) throw notFound(request);
     if (request.routeOptions.config.signing !== true) return;
     // Links and cookies must never be cached by a browser or a proxy, errors included.
     void reply.header('cache-control', 'no-store');

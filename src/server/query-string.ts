@@ -5,6 +5,9 @@ export const QUERY_PROBLEM = Symbol('cfsign.queryProblem');
 
 export type ParsedQuery = Record<string, string | string[]> & { [QUERY_PROBLEM]?: string };
 
+/** No route takes more than a few parameters; more is refused rather than parsed. */
+const MAX_PARAMETERS = 32;
+
 function decode(component: string): string | undefined {
   try {
     return decodeURIComponent(component.replace(/\+/g, ' '));
@@ -22,7 +25,12 @@ function decode(component: string): string | undefined {
 export function parseQueryString(text: string): ParsedQuery {
   const query: ParsedQuery = Object.create(null) as ParsedQuery;
   let problem: string | undefined;
-  for (const pair of text.split('&')) {
+  const pairs = text.split('&', MAX_PARAMETERS + 1);
+  if (pairs.length > MAX_PARAMETERS) {
+    query[QUERY_PROBLEM] = `the query has more than ${MAX_PARAMETERS} parameters`;
+    return query;
+  }
+  for (const pair of pairs) {
     if (pair === '') continue;
     const separator = pair.indexOf('=');
     const rawName = separator === -1 ? pair : pair.slice(0, separator);
@@ -36,9 +44,11 @@ export function parseQueryString(text: string): ParsedQuery {
     const existing = query[name];
     if (existing === undefined) {
       query[name] = value;
+    } else if (Array.isArray(existing)) {
+      existing.push(value);
     } else {
       problem ??= `the query parameter ${quoteInput(name)} is given more than once`;
-      query[name] = [...(Array.isArray(existing) ? existing : [existing]), value];
+      query[name] = [existing, value];
     }
   }
   if (problem !== undefined) query[QUERY_PROBLEM] = problem;

@@ -25,10 +25,12 @@ export interface GrantRequest {
 }
 
 export interface Signer {
-  /** Signs the URL of one object key. Runs the private-key operation on libuv's pool. */
+  /** Checks a request fully without signing, so a batch can be refused whole before any work. */
+  planObject(objectKey: string, request: GrantRequest): SignUrlInput;
+  /** Signs a planned request on libuv's pool. */
+  signPlanned(input: SignUrlInput): Promise<SignedUrl>;
+  /** planObject then signPlanned. */
   signObject(objectKey: string, request: GrantRequest): Promise<SignedUrl>;
-  /** Checks a request without signing, so a batch can be refused whole before any work. */
-  checkObject(objectKey: string, request: GrantRequest): void;
   signCookies(keyPattern: string, request: GrantRequest): Promise<SignedCookies>;
 }
 
@@ -81,15 +83,22 @@ export function createSigner(
     });
   }
 
+  function planObject(objectKey: string, request: GrantRequest): SignUrlInput {
+    const input = urlInput(objectKey, request, now());
+    planSignedUrl(input);
+    return input;
+  }
+
+  async function signPlanned(input: SignUrlInput): Promise<SignedUrl> {
+    const signed = await signUrlAsync(input);
+    count(signed);
+    return signed;
+  }
+
   return {
-    async signObject(objectKey, request) {
-      const signed = await signUrlAsync(urlInput(objectKey, request, now()));
-      count(signed);
-      return signed;
-    },
-    checkObject(objectKey, request) {
-      planSignedUrl(urlInput(objectKey, request, now()));
-    },
+    planObject,
+    signPlanned,
+    signObject: (objectKey, request) => signPlanned(planObject(objectKey, request)),
     async signCookies(keyPattern, request) {
       const signed = await signCookiesAsync({
         ...options(request, now()),

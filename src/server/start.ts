@@ -6,8 +6,8 @@ import { ensureDevKeyPair } from '../keys/dev-key-pair.ts';
 import { buildServer } from './build-server.ts';
 import { loadKeyring } from './load-keyring.ts';
 
-/** How long in-flight requests get to finish after SIGTERM before the process gives up. */
-const SHUTDOWN_GRACE_MS = 8_000;
+/** From the signal, the time by which the process is gone, whatever is still in flight. */
+const SHUTDOWN_DEADLINE_MS = 9_500;
 
 function devBanner(config: ServiceConfig, address: string, keyCreated: boolean): string {
   return [
@@ -47,32 +47,32 @@ async function start(env: Environment): Promise<void> {
   const app = await buildServer({ config, keyring, processMetrics: true });
   // Signals are handled before listening, so no SIGTERM can arrive unhandled.
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     app.cfsign.state.draining = true;
-    app.log.info({ signal }, 'shutting down: readiness fails, in-flight requests finish');
-    const forced = setTimeout(() => {
+    // An orchestrator's SIGTERM gets a short delay while readiness fails and load balancers
+    // stop sending; a person's Ctrl-C (SIGINT) does not wait.
+    const delayMs = signal === 'SIGTERM' ? config.shutdownDelaySeconds * 1000 : 0;
+    app.log.info({ signal, delayMs }, 'shutting down: readiness fails, in-flight requests finish');
+    setTimeout(() => {
       app.log.error('in-flight requests did not finish in time; exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    forced.unref();
-    app.close().then(
-      () => {
-        process.exitCode = 0;
-      },
-      (error: unknown) => {
-        app.log.error({ err: error }, 'error while closing');
-        process.exitCode = 1;
-      },
-    );
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    setTimeout(() => {
+      app.close().then(
+        () => {
+          process.exitCode = 0;
+        },
+        (error: unknown) => {
+          app.log.error({ err: error }, 'error while closing');
+          process.exitCode = 1;
+        },
+      );
+    }, delayMs);
   };
-  process.once('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.once('SIGINT', () => {
-    stop('SIGINT');
-  });
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 
   const address = await app.listen({ host: config.host, port: config.port });
   if (config.mode === 'dev') process.stdout.write(devBanner(config, address, keyCreated));

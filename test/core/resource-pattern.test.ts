@@ -312,18 +312,22 @@ describe('buildObjectPattern', () => {
     assert.equal(buildObjectPattern(`${BASE}/media/`, 'v*'), `${BASE}/media/v*`);
   });
 
-  it('refuses an invalid key pattern with ERR_OBJECT_KEY_INVALID', () => {
+  it('refuses an invalid key pattern with ERR_RESOURCE_INVALID, calling it a key pattern', () => {
     assert.throws(
       () => buildObjectPattern(BASE, '../*'),
-      signerError('ERR_OBJECT_KEY_INVALID', 'path segment'),
+      signerError('ERR_RESOURCE_INVALID', "key pattern has a '.' or '..' path segment"),
     );
     assert.throws(
       () => buildObjectPattern(BASE, 'a\u202E*'),
-      signerError('ERR_OBJECT_KEY_INVALID', 'U+202E'),
+      signerError('ERR_RESOURCE_INVALID', 'U+202E'),
     );
     assert.throws(
       () => buildObjectPattern(BASE, ''),
-      signerError('ERR_OBJECT_KEY_INVALID', 'non-empty'),
+      signerError('ERR_RESOURCE_INVALID', 'key pattern must be a non-empty string'),
+    );
+    assert.throws(
+      () => buildObjectPattern(BASE, `${'a'.repeat(1025)}*`),
+      signerError('ERR_RESOURCE_INVALID', 'key pattern is 1026 bytes'),
     );
   });
 

@@ -38,7 +38,14 @@ export async function build(
   env: Environment = PRODUCTION_ENV,
   now: Date = NOW,
 ): Promise<TestServer> {
-  const config = loadConfig(env);
+  let config = loadConfig(env);
+  if (config.mode === 'dev') {
+    // Dev mode's key lives in the working directory; tests sign with a fixture key instead.
+    const keys = [
+      { id: config.distribution.activeKey, privateKeyFile: fixturePath('rsa-2048.pkcs8.pem') },
+    ];
+    config = { ...config, distribution: { ...config.distribution, keys } };
+  }
   const keyring = loadKeyring(config.distribution, env);
   let text = '';
   const stream = new Writable({

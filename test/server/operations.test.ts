@@ -296,7 +296,7 @@ describe('operations', () => {
     it('answers an unexpected fault with 500 "internal error" and leaks none of it, logging it with the request id', async (t) => {
       const server = await build(t);
       const { app } = server;
-      app.cfsign.signer.signObject = () => Promise.reject(new Error('secret internal detail'));
+      app.cfsign.signer.signPlanned = () => Promise.reject(new Error('secret internal detail'));
       const response = await app.inject({
         method: 'POST',
         url: '/v1/signed-urls',
@@ -330,7 +330,7 @@ describe('operations', () => {
 
     it('keeps the code but not the message of a server-side SignerError', async (t) => {
       const { app } = await build(t);
-      app.cfsign.signer.signObject = () =>
+      app.cfsign.signer.signPlanned = () =>
         Promise.reject(
           new SignerError('ERR_KEY_PASSPHRASE', 'wrong passphrase for /run/secrets/cloudfront.pem'),
         );

@@ -358,10 +358,10 @@ describe('POST /v1/signed-urls', () => {
     it('refuses the whole batch when one item among good ones is bad, signing nothing', async (t) => {
       const { app } = await build(t);
       let signatures = 0;
-      const signObject = app.cfsign.signer.signObject.bind(app.cfsign.signer);
-      app.cfsign.signer.signObject = (key, request) => {
+      const signPlanned = app.cfsign.signer.signPlanned.bind(app.cfsign.signer);
+      app.cfsign.signer.signPlanned = (input) => {
         signatures += 1;
-        return signObject(key, request);
+        return signPlanned(input);
       };
       const response = await signUrls(app, {
         items: [{ key: 'a.mp4' }, { key: 'b.mp4' }, { key: 'c/../d.mp4' }, { key: 'e.mp4' }],
@@ -372,6 +372,12 @@ describe('POST /v1/signed-urls', () => {
       assert.equal(signatures, 0);
       const metrics = await app.inject({ method: 'GET', url: '/metrics' });
       assert.doesNotMatch(metrics.body, /^cfsign_signatures_total\{/m);
+      // The spy does see signing: a good batch goes through it once per item.
+      assert.equal(
+        (await signUrls(app, { items: [{ key: 'a.mp4' }, { key: 'b.mp4' }] })).statusCode,
+        200,
+      );
+      assert.equal(signatures, 2);
     });
 
     // The signed link's length is known only with the signature; with an RSA-4096 key (RSA-2048+

@@ -54,8 +54,11 @@ async function startService(
 }
 
 describe('the service started as npm start starts it', () => {
-  it('serves the seed contract over a real port and exits 0 on SIGTERM after in-flight requests finish', async () => {
-    const service = await startService({ ...PRODUCTION_ENV, HOST: '127.0.0.1' }, process.cwd());
+  it('serves the seed contract over a real port; on SIGTERM fails readiness at once, finishes in-flight requests and exits 0', async () => {
+    const service = await startService(
+      { ...PRODUCTION_ENV, HOST: '127.0.0.1', CFSIGN_SHUTDOWN_DELAY: '1' },
+      process.cwd(),
+    );
     try {
       const response = await fetch(
         `${service.address}/generate-signed-url?object_key=dir%2Fa%20b.mp4`,
@@ -79,6 +82,10 @@ describe('the service started as npm start starts it', () => {
       await new Promise((resolve) => setTimeout(resolve, 30));
       const stoppedAt = Date.now();
       service.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const readiness = await fetch(`${service.address}/readyz`);
+      assert.equal(readiness.status, 503);
+      assert.deepEqual(await readiness.json(), { status: 'draining' });
       const batch = await inFlight;
       assert.equal(batch.status, 200);
       assert.equal(((await batch.json()) as { items: unknown[] }).items.length, 100);
@@ -110,15 +117,18 @@ describe('the service started as npm start starts it', () => {
         true,
       );
     } finally {
-      first.child.kill('SIGTERM');
+      first.child.kill('SIGINT');
       await first.exited;
     }
     const second = await startService({}, cwd, /For production set/);
     try {
       assert.match(second.output(), /development key kept/);
     } finally {
-      second.child.kill('SIGTERM');
+      // Ctrl-C: no drain delay for a person at a terminal.
+      const stoppedAt = Date.now();
+      second.child.kill('SIGINT');
       assert.equal(await second.exited, 0);
+      assert.ok(Date.now() - stoppedAt < 1000);
     }
   });
 

@@ -89,14 +89,11 @@ export function registerSignedUrls(app: App, context: ServerContext): void {
           resource: item.resource,
         },
       ]);
-      requests.forEach(([key, grant], index) => {
-        atItem(index, () => {
-          context.signer.checkObject(key, grant);
-        });
-      });
-      const signed = await Promise.all(
-        requests.map(([key, grant]) => context.signer.signObject(key, grant)),
+      // Every item is checked before any is signed: a batch is granted whole or not at all.
+      const planned = requests.map(([key, grant], index) =>
+        atItem(index, () => context.signer.planObject(key, grant)),
       );
+      const signed = await Promise.all(planned.map((input) => context.signer.signPlanned(input)));
       request.keyPairId = signed[0]?.keyPairId;
       return {
         items: signed.map((link, index) => ({

@@ -3,7 +3,7 @@ import { parseViewerAddress } from '../../core/ip-address.ts';
 import { resolveTime } from '../../core/time.ts';
 import { verifyCookies, verifyUrl, type VerifyOptions } from '../../core/verify.ts';
 import type { App, ServerContext } from '../context.ts';
-import { errorResponses, IpAddressSchema, NotBeforeSchema } from '../schemas.ts';
+import { errorResponses } from '../schemas.ts';
 
 const BodySchema = Type.Object(
   {
@@ -18,8 +18,24 @@ const BodySchema = Type.Object(
         Type.Record(Type.String(), Type.String({ maxLength: 8192 })),
       ]),
     ),
-    ipAddress: Type.Optional(IpAddressSchema),
-    at: Type.Optional(NotBeforeSchema),
+    ipAddress: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 45,
+        description: "The viewer's IPv4 or IPv6 address, to check an IP condition.",
+      }),
+    ),
+    at: Type.Optional(
+      Type.Union(
+        [
+          Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
+          Type.String({ minLength: 1, maxLength: 40 }),
+        ],
+        {
+          description: 'Judge at this time instead of now: epoch seconds, ISO-8601 or a duration.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

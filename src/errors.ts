@@ -38,6 +38,10 @@ export const ERROR_CODES = [
   'ERR_BODY_TOO_LARGE',
   'ERR_MEDIA_TYPE_UNSUPPORTED',
   'ERR_INTERNAL',
+  'ERR_FORBIDDEN',
+  'ERR_DISTRIBUTION_UNKNOWN',
+  'ERR_RATE_LIMITED',
+  'ERR_OVERLOADED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,7 +2,13 @@ import { isSignerError } from '../errors.ts';
 import { packageVersion } from '../version.ts';
 import { quoteInput } from '../core/quote-input.ts';
 import { formatCommandHelp, parseCommand, type CommandSpec } from './command.ts';
+import {
+  configCheckCommand,
+  configSchemaCommand,
+  describeConfigProblems,
+} from './commands/config.ts';
 import { cookiesCommand } from './commands/cookies.ts';
+import { tokenCreateCommand } from './commands/token.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { urlCommand } from './commands/url.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -14,6 +20,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   cookiesCommand,
   verifyCommand,
   keygenCommand,
+  configSchemaCommand,
+  configCheckCommand,
+  tokenCreateCommand,
 ];
 
 const GLOBAL_OPTIONS = {
@@ -50,7 +59,13 @@ function mainHelp(): string {
  * prints a stack trace unless `--verbose`.
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, second] = argv;
+  // Two-word commands ('config check', 'token create') are matched before one-word ones.
+  const twoWords = COMMANDS.some(
+    (candidate) => candidate.name === `${first ?? ''} ${second ?? ''}`,
+  );
+  const name = twoWords ? `${first ?? ''} ${second ?? ''}` : first;
+  const rest = argv.slice(twoWords ? 2 : 1);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
@@ -77,6 +92,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (isSignerError(error)) {
       const exitCode = EXIT_CODE_FOR_ERROR[error.code];
+      const problems = describeConfigProblems(error);
+      if (problems !== undefined) {
+        for (const line of problems) io.stderr(`cfsign ${spec.name}: ${error.code}: ${line}\n`);
+        return exitCode;
+      }
       const hint = exitCode === EXIT_USAGE ? ` (see 'cfsign ${spec.name} --help')` : '';
       io.stderr(`cfsign ${spec.name}: ${error.code}: ${error.message}${hint}\n`);
       if (verbose && error.stack !== undefined) io.stderr(`${error.stack}\n`);

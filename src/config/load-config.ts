@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
 import { SignerError } from '../errors.ts';
 import { assertKeyPairId } from '../core/grant.ts';
 import { quoteInput } from '../core/quote-input.ts';
@@ -7,10 +9,14 @@ import { formatSetCookieHeaders } from '../core/sign-cookies.ts';
 import { normalizeDistributionUrl } from '../core/signable-url.ts';
 import { parseDuration } from '../core/time.ts';
 import {
+  ConfigFileSchema,
   LOG_LEVELS,
   ServiceConfigSchema,
+  type AllowRule,
   type ClientConfig,
-  type LogLevel,
+  type ConfigFile,
+  type DistributionConfig,
+  type RateRule,
   type ServiceConfig,
 } from './service-config.ts';
 
@@ -27,13 +33,18 @@ const DEFAULTS = {
   defaultTtl: 3600,
   maxTtl: 86_400,
   maxBatchSize: 100,
+  maxSigningInFlight: 512,
   bodyLimitBytes: 1024 * 1024,
   logLevel: 'info',
   shutdownDelaySeconds: 2,
+  rateLimitStore: 'memory',
+  clientRate: { perSecond: 100, burst: 200 },
+  ipRate: { perSecond: 50, burst: 100 },
 } as const;
 
 /** Every variable the service reads; any other CFSIGN_* variable is a typo worth refusing. */
 export const ENVIRONMENT_VARIABLES = [
+  'CFSIGN_CONFIG',
   'CLOUDFRONT_URL',
   'CLOUDFRONT_KEY_PAIR_ID',
   'PRIVATE_KEY_PATH',
@@ -51,6 +62,7 @@ export const ENVIRONMENT_VARIABLES = [
   'CFSIGN_COOKIE_PATH',
   'CFSIGN_COOKIE_SAMESITE',
   'CFSIGN_SHUTDOWN_DELAY',
+  'CFSIGN_RATE_LIMIT_STORE',
 ] as const;
 
 const SEED_VARIABLES = ['CLOUDFRONT_URL', 'CLOUDFRONT_KEY_PAIR_ID', 'PRIVATE_KEY_PATH'] as const;
@@ -119,8 +131,8 @@ function readInteger(
   return value;
 }
 
-function readClients(text: string, problems: Problems): ClientConfig[] {
-  const clients: ClientConfig[] = [];
+function readClients(text: string, problems: Problems): { name: string; tokenSha256: string }[] {
+  const clients: { name: string; tokenSha256: string }[] = [];
   const names = new Set<string>();
   const digests = new Set<string>();
   text.split(',').forEach((entry, index) => {
@@ -175,11 +187,358 @@ function closestVariable(name: string): string | undefined {
   return best !== undefined && distance(name, best) <= 3 ? best : undefined;
 }
 
+/** A configuration draft: the file's shape, before the schema has vouched for it. */
+type Draft = Record<string, unknown> & {
+  distributions?: Record<string, unknown>[];
+  server?: Record<string, unknown>;
+  rateLimit?: Record<string, unknown>;
+};
+
+/** Parses a configuration file: JSON when it ends in .json, YAML otherwise (YAML is a superset). */
+export function parseConfigText(text: string, path: string): unknown {
+  try {
+    return path.endsWith('.json') ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+    throw new SignerError(
+      'ERR_CONFIG_INVALID',
+      `the file is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${detail ?? ''})`,
+    );
+  }
+}
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new SignerError(
+      'ERR_CONFIG_INVALID',
+      `the file cannot be read (${typeof code === 'string' ? code : 'unknown error'})`,
+    );
+  }
+  return parseConfigText(text, path);
+}
+
+/** Every schema violation as `where: what`, most specific first and without repeats. */
+export function describeSchemaErrors(value: unknown): string[] {
+  const lines = new Set<string>();
+  for (const error of Value.Errors(ConfigFileSchema, value)) {
+    if (error.keyword === 'boolean') continue;
+    const where =
+      error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.');
+    const extra = error.params as { additionalProperties?: unknown };
+    const detail = Array.isArray(extra.additionalProperties)
+      ? `unknown setting ${extra.additionalProperties.map((name) => quoteInput(String(name))).join(', ')}`
+      : error.message;
+    lines.add(`${where}: ${detail}`);
+  }
+  return [...lines];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fullAccess(distributions: readonly { name: string }[]): AllowRule[] {
+  return distributions.map((distribution) => ({
+    distribution: distribution.name,
+    prefixes: [''],
+    wildcards: true,
+    cookies: true,
+  }));
+}
+
+/** Applies the environment over the draft: each variable set wins over the file. */
+function applyEnvironment(
+  draft: Draft,
+  env: Environment,
+  mode: 'dev' | 'production',
+  problems: Problems,
+): void {
+  const distributions = (draft.distributions ??= []);
+  if (mode === 'dev') {
+    distributions.push({
+      name: 'dev',
+      url: DEV_DISTRIBUTION_URL,
+      keys: [{ id: DEV_KEY_PAIR_ID, privateKeyFile: `${DEV_KEY_DIRECTORY}/private_key.pem` }],
+    });
+  }
+  const [url, keyPairId, privateKeyFile] = SEED_VARIABLES.map((name) => read(env, name));
+  const fromFile = read(env, 'CFSIGN_CONFIG') !== undefined;
+  if (mode === 'production' && !fromFile) {
+    SEED_VARIABLES.forEach((name) => {
+      if (read(env, name) === undefined)
+        problems.add(name, `is required when any of ${SEED_VARIABLES.join(', ')} is set`);
+    });
+    distributions.push({ name: 'default', url: url ?? '', keys: [] });
+  } else if (fromFile && (keyPairId === undefined) !== (privateKeyFile === undefined)) {
+    problems.add(
+      keyPairId === undefined ? 'CLOUDFRONT_KEY_PAIR_ID' : 'PRIVATE_KEY_PATH',
+      "CLOUDFRONT_KEY_PAIR_ID and PRIVATE_KEY_PATH override the first distribution's key together",
+    );
+  }
+  const first = distributions[0];
+  if (first !== undefined && mode === 'production') {
+    if (url !== undefined) {
+      first['url'] = problems.check('CLOUDFRONT_URL', () => normalizeDistributionUrl(url)) ?? url;
+    }
+    if (keyPairId !== undefined && privateKeyFile !== undefined) {
+      problems.check('CLOUDFRONT_KEY_PAIR_ID', () => {
+        assertKeyPairId(keyPairId);
+      });
+      const key: Record<string, string> = { id: keyPairId, privateKeyFile };
+      if (read(env, 'CFSIGN_PRIVATE_KEY_PASSPHRASE') !== undefined)
+        key['passphraseEnv'] = 'CFSIGN_PRIVATE_KEY_PASSPHRASE';
+      first['keys'] = [key];
+      first['activeKey'] = keyPairId;
+    }
+  }
+  const hash = read(env, 'CFSIGN_HASH');
+  if (hash !== undefined && hash !== 'sha1' && hash !== 'sha256') {
+    problems.add('CFSIGN_HASH', `must be sha1 or sha256, not ${quoteInput(hash)}`);
+  }
+  const defaultTtlText = read(env, 'CFSIGN_DEFAULT_TTL');
+  const maxTtlText = read(env, 'CFSIGN_MAX_TTL');
+  const defaultTtl =
+    defaultTtlText === undefined
+      ? undefined
+      : readSeconds(env, 'CFSIGN_DEFAULT_TTL', DEFAULTS.defaultTtl, problems);
+  const maxTtl =
+    maxTtlText === undefined
+      ? undefined
+      : readSeconds(env, 'CFSIGN_MAX_TTL', DEFAULTS.maxTtl, problems);
+  if (defaultTtl !== undefined && maxTtl !== undefined && defaultTtl > maxTtl) {
+    problems.add('CFSIGN_DEFAULT_TTL', `(${defaultTtl} s) is above CFSIGN_MAX_TTL (${maxTtl} s)`);
+  }
+  for (const distribution of distributions) {
+    if (!isRecord(distribution)) continue;
+    if (hash === 'sha1' || hash === 'sha256') distribution['hash'] = hash;
+    if (defaultTtl !== undefined) distribution['defaultTtl'] = defaultTtl;
+    if (maxTtl !== undefined) distribution['maxTtl'] = maxTtl;
+  }
+
+  const server = (draft.server ??= {});
+  const host = read(env, 'HOST');
+  if (host !== undefined) server['host'] = host;
+  if (read(env, 'PORT') !== undefined)
+    server['port'] = readInteger(env, 'PORT', DEFAULTS.port, { min: 0, max: 65535 }, problems);
+  const logLevel = read(env, 'CFSIGN_LOG_LEVEL');
+  if (logLevel !== undefined) {
+    if ((LOG_LEVELS as readonly string[]).includes(logLevel)) server['logLevel'] = logLevel;
+    else problems.add('CFSIGN_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (read(env, 'CFSIGN_MAX_BATCH') !== undefined)
+    server['maxBatchSize'] = readInteger(
+      env,
+      'CFSIGN_MAX_BATCH',
+      DEFAULTS.maxBatchSize,
+      { min: 1, max: 1000 },
+      problems,
+    );
+  if (read(env, 'CFSIGN_SHUTDOWN_DELAY') !== undefined)
+    server['shutdownDelaySeconds'] = readInteger(
+      env,
+      'CFSIGN_SHUTDOWN_DELAY',
+      DEFAULTS.shutdownDelaySeconds,
+      { min: 0, max: 5 },
+      problems,
+    );
+  const cookieVariables = {
+    domain: 'CFSIGN_COOKIE_DOMAIN',
+    path: 'CFSIGN_COOKIE_PATH',
+    sameSite: 'CFSIGN_COOKIE_SAMESITE',
+  } as const;
+  for (const [setting, variable] of Object.entries(cookieVariables)) {
+    const value = read(env, variable);
+    if (value === undefined) continue;
+    if (setting === 'sameSite' && value !== 'Strict' && value !== 'Lax' && value !== 'None') {
+      problems.add(variable, 'must be Strict, Lax or None');
+      continue;
+    }
+    const cookies = isRecord(server['cookies']) ? server['cookies'] : (server['cookies'] = {});
+    cookies[setting] = value;
+  }
+  const store = read(env, 'CFSIGN_RATE_LIMIT_STORE');
+  if (store !== undefined) (draft.rateLimit ??= {})['store'] = store;
+
+  const apiKeys = read(env, 'CFSIGN_API_KEYS');
+  const authSetting = read(env, 'CFSIGN_AUTH');
+  if (authSetting !== undefined && authSetting !== 'none') {
+    problems.add(
+      'CFSIGN_AUTH',
+      `the only value is 'none' (authentication happens in front of cfsign)`,
+    );
+  }
+  if (apiKeys !== undefined) {
+    if (authSetting === 'none')
+      problems.add('CFSIGN_AUTH', 'is none, but CFSIGN_API_KEYS is set; choose one');
+    const names = distributions
+      .filter(isRecord)
+      .map((distribution) => ({ name: String(distribution['name']) }));
+    draft['clients'] = readClients(apiKeys, problems).map((client) => ({
+      ...client,
+      allow: fullAccess(names),
+    }));
+  } else if (authSetting === 'none') {
+    draft['auth'] = 'none';
+  } else if (mode === 'production' && !fromFile) {
+    problems.add(
+      'CFSIGN_API_KEYS',
+      'is required for a real distribution (name:token pairs), unless CFSIGN_AUTH=none says authentication happens in front of cfsign',
+    );
+  }
+}
+
+function rangeOf(rule: AllowRule): string {
+  return rule.prefixes.map((prefix) => quoteInput(prefix)).join(', ');
+}
+
+/** Applies defaults and the checks a schema cannot express (references, orderings). */
+function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problems): ServiceConfig {
+  const names = new Set<string>();
+  const distributions: DistributionConfig[] = file.distributions.map((distribution, index) => {
+    const where = `distributions.${index}`;
+    if (names.has(distribution.name))
+      problems.add(where, `the name ${quoteInput(distribution.name)} is used twice`);
+    names.add(distribution.name);
+    const url =
+      mode === 'dev'
+        ? distribution.url
+        : (problems.check(`${where}.url`, () => normalizeDistributionUrl(distribution.url)) ??
+          distribution.url);
+    const ids = distribution.keys.map((key) => key.id);
+    if (new Set(ids).size !== ids.length) problems.add(`${where}.keys`, 'a key id is listed twice');
+    distribution.keys.forEach((key, keyIndex) => {
+      if ((key.privateKeyFile === undefined) === (key.privateKeyEnv === undefined)) {
+        problems.add(
+          `${where}.keys.${keyIndex}`,
+          'give exactly one of privateKeyFile and privateKeyEnv',
+        );
+      }
+    });
+    const activeKey = distribution.activeKey ?? ids[0] ?? '';
+    if (!ids.includes(activeKey))
+      problems.add(`${where}.activeKey`, `${quoteInput(activeKey)} is not one of its keys`);
+    const defaultTtl =
+      distribution.defaultTtl ??
+      Math.min(DEFAULTS.defaultTtl, distribution.maxTtl ?? DEFAULTS.defaultTtl);
+    const maxTtl = distribution.maxTtl ?? Math.max(DEFAULTS.maxTtl, defaultTtl);
+    if (defaultTtl > maxTtl)
+      problems.add(`${where}.defaultTtl`, `(${defaultTtl} s) is above maxTtl (${maxTtl} s)`);
+    const resolved: DistributionConfig = {
+      name: distribution.name,
+      url,
+      keys: distribution.keys,
+      activeKey,
+      defaultTtl,
+      maxTtl,
+    };
+    if (distribution.hash !== undefined) resolved.hash = distribution.hash;
+    return resolved;
+  });
+
+  const defaultRate: RateRule = file.rateLimit?.default ?? DEFAULTS.clientRate;
+  const clientNames = new Set<string>();
+  const digests = new Set<string>();
+  const clients: ClientConfig[] = (file.clients ?? []).map((client, index) => {
+    const where = `clients.${index}`;
+    if (clientNames.has(client.name))
+      problems.add(where, `the name ${quoteInput(client.name)} is used twice`);
+    if (digests.has(client.tokenSha256))
+      problems.add(where, 'reuses the token digest of another client');
+    clientNames.add(client.name);
+    digests.add(client.tokenSha256);
+    const allow = client.allow.map((rule, ruleIndex): AllowRule => {
+      if (!names.has(rule.distribution))
+        problems.add(
+          `${where}.allow.${ruleIndex}.distribution`,
+          `${quoteInput(rule.distribution)} is not a configured distribution`,
+        );
+      const resolved: AllowRule = {
+        distribution: rule.distribution,
+        prefixes: rule.prefixes ?? [''],
+        wildcards: rule.wildcards ?? false,
+        cookies: rule.cookies ?? false,
+      };
+      if (rule.maxTtl !== undefined) resolved.maxTtl = rule.maxTtl;
+      if (resolved.prefixes.some((prefix) => /[*?]/.test(prefix))) {
+        problems.add(
+          `${where}.allow.${ruleIndex}.prefixes`,
+          `prefixes are literal; ${rangeOf(resolved)} contains '*' or '?'`,
+        );
+      }
+      return resolved;
+    });
+    return {
+      name: client.name,
+      tokenSha256: client.tokenSha256,
+      allow,
+      rateLimit: client.rateLimit ?? defaultRate,
+    };
+  });
+
+  let auth: ServiceConfig['auth'];
+  if (clients.length > 0) {
+    if (file.auth === 'none')
+      problems.add('auth', 'is none, but clients are configured; choose one');
+    auth = 'tokens';
+  } else if (file.auth === 'none' || mode === 'dev') {
+    auth = file.auth === 'none' ? 'none' : 'loopback';
+    clients.push({
+      name: auth === 'none' ? 'anonymous' : 'dev',
+      allow: fullAccess(distributions),
+      rateLimit: defaultRate,
+    });
+  } else {
+    problems.add(
+      'CFSIGN_API_KEYS',
+      'is required for a real distribution (name:token pairs, or clients in CFSIGN_CONFIG), unless CFSIGN_AUTH=none says authentication happens in front of cfsign',
+    );
+    auth = 'none';
+  }
+
+  const server = file.server ?? {};
+  const cookies: ServiceConfig['cookies'] = { path: server.cookies?.path ?? '/' };
+  if (server.cookies?.domain !== undefined) cookies.domain = server.cookies.domain;
+  if (server.cookies?.sameSite !== undefined) cookies.sameSite = server.cookies.sameSite;
+  problems.check('cookies (CFSIGN_COOKIE_*)', () => formatSetCookieHeaders({}, cookies));
+  const store = file.rateLimit?.store ?? DEFAULTS.rateLimitStore;
+  if (store !== 'memory' && !/^rediss?:\/\/[^\s]+$/.test(store)) {
+    problems.add('rateLimit.store (CFSIGN_RATE_LIMIT_STORE)', "must be 'memory' or a redis:// URL");
+  }
+  return {
+    mode,
+    host: server.host ?? (mode === 'dev' ? '127.0.0.1' : '0.0.0.0'),
+    port: server.port ?? DEFAULTS.port,
+    logLevel: server.logLevel ?? DEFAULTS.logLevel,
+    distributions,
+    auth,
+    clients,
+    rateLimit: { store, default: defaultRate, ip: file.rateLimit?.ip ?? DEFAULTS.ipRate },
+    cookies,
+    maxBatchSize: server.maxBatchSize ?? DEFAULTS.maxBatchSize,
+    maxSigningInFlight: server.maxSigningInFlight ?? DEFAULTS.maxSigningInFlight,
+    shutdownDelaySeconds: server.shutdownDelaySeconds ?? DEFAULTS.shutdownDelaySeconds,
+    bodyLimitBytes: DEFAULTS.bodyLimitBytes,
+  };
+}
+
+function fail(problems: Problems): never {
+  throw new SignerError(
+    'ERR_CONFIG_INVALID',
+    `the configuration has ${problems.lines.length} problem${problems.lines.length === 1 ? '' : 's'}: ${problems.lines.join('; ')}`,
+    { details: { problems: problems.lines } },
+  );
+}
+
 /**
- * Reads the service configuration from environment variables, the seed's names included.
- * With none of CLOUDFRONT_URL, CLOUDFRONT_KEY_PAIR_ID and PRIVATE_KEY_PATH set, the result is
- * dev mode. Every problem is gathered before failing; messages name the variable and never
- * echo a token or a key.
+ * Reads the service configuration: the file named by CFSIGN_CONFIG (YAML or JSON), if any,
+ * with environment variables (the seed's names included) taking precedence; or the environment
+ * alone. With neither a file nor CLOUDFRONT_URL, CLOUDFRONT_KEY_PAIR_ID or PRIVATE_KEY_PATH,
+ * the result is dev mode. Every problem is gathered before failing; messages name the variable
+ * or the file setting and never echo a token or a key.
  *
  * @throws {SignerError} `ERR_CONFIG_INVALID` with `details.problems`, one line per problem
  */
@@ -197,137 +556,32 @@ export function loadConfig(env: Environment): ServiceConfig {
       );
     }
   }
-  const seedValues = SEED_VARIABLES.map((name) => read(env, name));
-  const mode = seedValues.every((value) => value === undefined) ? 'dev' : 'production';
-  if (mode === 'production') {
-    SEED_VARIABLES.forEach((name, index) => {
-      if (seedValues[index] === undefined) {
-        problems.add(name, `is required when any of ${SEED_VARIABLES.join(', ')} is set`);
-      }
-    });
+  const configPath = read(env, 'CFSIGN_CONFIG');
+  let draft: Draft = {};
+  if (configPath !== undefined) {
+    const file = problems.check('CFSIGN_CONFIG', () => readConfigFile(configPath));
+    if (file !== undefined && !isRecord(file))
+      problems.add('CFSIGN_CONFIG', 'the file must hold a mapping of settings');
+    if (isRecord(file)) draft = file;
   }
-
-  const url =
-    mode === 'dev'
-      ? DEV_DISTRIBUTION_URL
-      : (problems.check('CLOUDFRONT_URL', () =>
-          normalizeDistributionUrl(read(env, 'CLOUDFRONT_URL') ?? ''),
-        ) ?? '');
-  const keyPairId = mode === 'dev' ? DEV_KEY_PAIR_ID : (read(env, 'CLOUDFRONT_KEY_PAIR_ID') ?? '');
-  if (mode === 'production')
-    problems.check('CLOUDFRONT_KEY_PAIR_ID', () => {
-      assertKeyPairId(keyPairId);
-    });
-  const privateKeyFile =
-    mode === 'dev' ? `${DEV_KEY_DIRECTORY}/private_key.pem` : (read(env, 'PRIVATE_KEY_PATH') ?? '');
-
-  const hashText = read(env, 'CFSIGN_HASH');
-  if (hashText !== undefined && hashText !== 'sha1' && hashText !== 'sha256') {
-    problems.add('CFSIGN_HASH', `must be sha1 or sha256, not ${quoteInput(hashText)}`);
-  }
-  const logLevel = read(env, 'CFSIGN_LOG_LEVEL') ?? DEFAULTS.logLevel;
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    problems.add('CFSIGN_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  const defaultTtl = readSeconds(env, 'CFSIGN_DEFAULT_TTL', DEFAULTS.defaultTtl, problems);
-  const maxTtl = readSeconds(
-    env,
-    'CFSIGN_MAX_TTL',
-    Math.max(DEFAULTS.maxTtl, defaultTtl),
-    problems,
-  );
-  if (defaultTtl > maxTtl) {
-    problems.add('CFSIGN_DEFAULT_TTL', `(${defaultTtl} s) is above CFSIGN_MAX_TTL (${maxTtl} s)`);
-  }
-  const port = readInteger(env, 'PORT', DEFAULTS.port, { min: 0, max: 65535 }, problems);
-  const shutdownDelaySeconds = readInteger(
-    env,
-    'CFSIGN_SHUTDOWN_DELAY',
-    DEFAULTS.shutdownDelaySeconds,
-    { min: 0, max: 5 },
-    problems,
-  );
-  const maxBatchSize = readInteger(
-    env,
-    'CFSIGN_MAX_BATCH',
-    DEFAULTS.maxBatchSize,
-    { min: 1, max: 1000 },
-    problems,
-  );
-
-  const apiKeys = read(env, 'CFSIGN_API_KEYS');
-  const authSetting = read(env, 'CFSIGN_AUTH');
-  let auth: ServiceConfig['auth'];
-  if (authSetting !== undefined && authSetting !== 'none') {
-    problems.add(
-      'CFSIGN_AUTH',
-      `the only value is 'none' (authentication happens in front of cfsign)`,
+  const mode =
+    configPath === undefined && SEED_VARIABLES.every((name) => read(env, name) === undefined)
+      ? 'dev'
+      : 'production';
+  applyEnvironment(draft, env, mode, problems);
+  // Environment problems are precise on their own; schema echoes of them would only add noise.
+  if (problems.lines.length > 0 && configPath === undefined) fail(problems);
+  const schemaProblems = describeSchemaErrors(draft);
+  for (const line of schemaProblems)
+    problems.lines.push(
+      configPath === undefined ? `configuration: ${line}` : `CFSIGN_CONFIG: ${line}`,
     );
-  }
-  if (apiKeys !== undefined) {
-    if (authSetting === 'none')
-      problems.add('CFSIGN_AUTH', 'is none, but CFSIGN_API_KEYS is set; choose one');
-    auth = { mode: 'tokens', clients: readClients(apiKeys, problems) };
-  } else if (authSetting === 'none') {
-    auth = { mode: 'none' };
-  } else if (mode === 'dev') {
-    auth = { mode: 'loopback' };
-  } else {
-    problems.add(
-      'CFSIGN_API_KEYS',
-      'is required for a real distribution (name:token pairs), unless CFSIGN_AUTH=none says authentication happens in front of cfsign',
-    );
-    auth = { mode: 'none' };
-  }
-
-  const cookies: ServiceConfig['cookies'] = { path: read(env, 'CFSIGN_COOKIE_PATH') ?? '/' };
-  const domain = read(env, 'CFSIGN_COOKIE_DOMAIN');
-  if (domain !== undefined) cookies.domain = domain;
-  const sameSite = read(env, 'CFSIGN_COOKIE_SAMESITE');
-  if (sameSite !== undefined) {
-    if (sameSite === 'Strict' || sameSite === 'Lax' || sameSite === 'None')
-      cookies.sameSite = sameSite;
-    else problems.add('CFSIGN_COOKIE_SAMESITE', 'must be Strict, Lax or None');
-  }
-  problems.check('CFSIGN_COOKIE_DOMAIN / CFSIGN_COOKIE_PATH', () =>
-    formatSetCookieHeaders({}, cookies),
-  );
-
-  const passphraseSet = read(env, 'CFSIGN_PRIVATE_KEY_PASSPHRASE') !== undefined;
-  const config: ServiceConfig = {
-    mode,
-    host: read(env, 'HOST') ?? (mode === 'dev' ? '127.0.0.1' : '0.0.0.0'),
-    port,
-    logLevel: logLevel as LogLevel,
-    distribution: {
-      url,
-      keys: [
-        passphraseSet
-          ? { id: keyPairId, privateKeyFile, passphraseEnv: 'CFSIGN_PRIVATE_KEY_PASSPHRASE' }
-          : { id: keyPairId, privateKeyFile },
-      ],
-      activeKey: keyPairId,
-      defaultTtl,
-      maxTtl,
-    },
-    auth,
-    cookies,
-    maxBatchSize,
-    shutdownDelaySeconds,
-    bodyLimitBytes: DEFAULTS.bodyLimitBytes,
-  };
-  if (hashText === 'sha1' || hashText === 'sha256') config.distribution.hash = hashText;
-
+  if (problems.lines.length > 0) fail(problems);
+  const config = resolve(draft as ConfigFile, mode, problems);
   if (problems.lines.length === 0 && !Value.Check(ServiceConfigSchema, config)) {
-    problems.add('configuration', 'does not match the configuration schema');
+    problems.add('configuration', 'does not match the resolved configuration schema');
   }
-  if (problems.lines.length > 0) {
-    throw new SignerError(
-      'ERR_CONFIG_INVALID',
-      `the configuration has ${problems.lines.length} problem${problems.lines.length === 1 ? '' : 's'}: ${problems.lines.join('; ')}`,
-      { details: { problems: problems.lines } },
-    );
-  }
+  if (problems.lines.length > 0) fail(problems);
   return deepFreeze(config);
 }
 

@@ -1,17 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { SignerError } from '../errors.ts';
-import type { ServiceConfig } from '../config/service-config.ts';
+import type { ClientConfig, ServiceConfig } from '../config/service-config.ts';
 
-/** Who made a request, for logs, metrics and (later) per-client rules. */
-export interface Caller {
-  client: string;
-}
+/** Who made a request: the client's name and rules, for authorization, limits and logs. */
+export type Caller = ClientConfig;
 
-// The scheme is case-insensitive (RFC 9110 section 11.1); the token is not.
-const BEARER = /^Bearer ([\x21-\x7E]{1,512})$/i;
-const ANONYMOUS: Caller = Object.freeze({ client: 'anonymous' });
-const DEV: Caller = Object.freeze({ client: 'dev' });
+const BEARER_SCHEME = /^Bearer ([\x21-\x7E]{1,512})$/i;
 
 function unauthorized(): SignerError {
   // One message for every cause, so a caller learns nothing about which part was wrong.
@@ -28,15 +23,17 @@ function isLoopback(address: string): boolean {
 /**
  * Builds the authenticator once from the configuration. Tokens are compared as SHA-256 digests
  * (fixed length) with timingSafeEqual, against every client, so timing reveals neither which
- * client matched nor how much of a token was right.
+ * client matched nor how much of a token was right. The scheme is case-insensitive (RFC 9110
+ * section 11.1); the token is not.
  */
-export function createAuthenticator(
-  auth: ServiceConfig['auth'],
-): (request: FastifyRequest) => Caller {
-  switch (auth.mode) {
+export function createAuthenticator(config: ServiceConfig): (request: FastifyRequest) => Caller {
+  const [implicit] = config.clients;
+  switch (config.auth) {
     case 'none':
-      return () => ANONYMOUS;
+      if (implicit === undefined) throw new Error('auth none without its implicit client');
+      return () => implicit;
     case 'loopback':
+      if (implicit === undefined) throw new Error('dev mode without its implicit client');
       return (request) => {
         if (!isLoopback(request.socket.remoteAddress ?? '')) {
           throw new SignerError(
@@ -44,27 +41,32 @@ export function createAuthenticator(
             'dev mode answers this machine only; configure CFSIGN_API_KEYS to serve other clients',
           );
         }
-        return DEV;
+        return implicit;
       };
     case 'tokens': {
-      const clients = auth.clients.map((client) => ({
-        name: client.name,
-        digest: Buffer.from(client.tokenSha256, 'hex'),
+      const clients = config.clients.map((client) => ({
+        client,
+        digest: Buffer.from(client.tokenSha256 ?? '', 'hex'),
       }));
       return (request) => {
         const header = request.headers.authorization;
-        const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+        const token = typeof header === 'string' ? BEARER_SCHEME.exec(header)?.[1] : undefined;
         const presented = createHash('sha256')
           .update(token ?? '', 'utf8')
           .digest();
-        let matched: string | undefined;
-        for (const client of clients) {
-          if (timingSafeEqual(presented, client.digest) && token !== undefined)
-            matched = client.name;
+        let matched: Caller | undefined;
+        for (const { client, digest } of clients) {
+          if (timingSafeEqual(presented, digest) && token !== undefined) matched = client;
         }
         if (matched === undefined) throw unauthorized();
-        return { client: matched };
+        return matched;
       };
     }
   }
+}
+
+/** The authenticated caller of a signing route (set by the onRequest hook). */
+export function requireCaller(request: FastifyRequest): Caller {
+  if (request.caller === undefined) throw new Error('a signing route ran without authentication');
+  return request.caller;
 }

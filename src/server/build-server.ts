@@ -15,8 +15,9 @@ import { packageVersion } from '../version.ts';
 import { quoteInput } from '../core/quote-input.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { Keyring } from '../keys/keyring.ts';
+import { createSigningGate } from './signing-gate.ts';
 import { createAuthenticator } from './auth.ts';
-import type { App, ServerContext } from './context.ts';
+import { createLiveKeys, type App, type ServerContext } from './context.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { createMetrics } from './metrics.ts';
 import { parseQueryString, QUERY_PROBLEM, type ParsedQuery } from './query-string.ts';
@@ -25,12 +26,12 @@ import { registerOperations } from './routes/operations.ts';
 import { registerSignedCookies } from './routes/signed-cookies.ts';
 import { registerSignedUrls } from './routes/signed-urls.ts';
 import { registerVerify } from './routes/verify.ts';
-import { createSigner } from './signer.ts';
 import { parseStrictJson } from './strict-json.ts';
 
 export interface BuildServerOptions {
   config: ServiceConfig;
-  keyring: Keyring;
+  /** Loaded keys by distribution name (see loadKeyrings). */
+  keyrings: ReadonlyMap<string, Keyring>;
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
   /** Where JSON log lines go (default stdout); tests capture them. */
@@ -103,19 +104,19 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 
 /**
  * Builds the service without listening: every route, schema, hook and the error handler, over
- * a keyring that is already loaded. start.ts is the only caller of listen().
+ * keyrings that are already loaded. start.ts is the only caller of listen().
  */
 export async function buildServer(options: BuildServerOptions): Promise<App> {
-  const { config, keyring } = options;
+  const { config, keyrings } = options;
   const now = options.now ?? (() => new Date());
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? false });
   const context: ServerContext = {
     config,
-    keyring,
+    live: createLiveKeys(config, keyrings, metrics, now),
     metrics,
+    gate: createSigningGate(config.maxSigningInFlight),
     now,
-    signer: createSigner(config, keyring, metrics, now),
-    authenticate: createAuthenticator(config.auth),
+    authenticate: createAuthenticator(config),
     state: { draining: false },
   };
 
@@ -191,7 +192,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     // The one log line per request: never the token, the link, the policy or a key path.
     request.log.info(
       {
-        client: request.caller?.client,
+        client: request.caller?.name,
         route,
         method: request.method,
         status: reply.statusCode,
@@ -214,7 +215,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       },
-      security: config.auth.mode === 'tokens' ? [{ bearer: [] }] : [],
+      security: config.auth === 'tokens' ? [{ bearer: [] }] : [],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,11 +1,15 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ServiceConfig } from '../config/service-config.ts';
+import { SignerError } from '../errors.ts';
+import { quoteInput } from '../core/quote-input.ts';
+import type { KeyLookup } from '../core/verify.ts';
+import type { DistributionConfig, ServiceConfig } from '../config/service-config.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import type { Caller } from './auth.ts';
-import type { Signer } from './signer.ts';
+import { createSigner, type Signer } from './signer.ts';
+import type { SigningGate } from './signing-gate.ts';
 
 /** The Fastify instance with TypeBox types, as every route module sees it. */
 export type App = FastifyInstance<
@@ -16,16 +20,79 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+/** One distribution as the routes use it: its settings, its keys and its signer. */
+export interface LiveDistribution {
+  config: DistributionConfig;
+  keyring: Keyring;
+  signer: Signer;
+}
+
+/**
+ * Everything that depends on loaded keys, swapped whole by a reload: a key and its Key-Pair-Id
+ * always change together, and a request sees one version from start to end.
+ */
+export interface LiveKeys {
+  distributions: ReadonlyMap<string, LiveDistribution>;
+  /** Every listed key of every distribution, for verification. */
+  keys: KeyLookup;
+}
+
 /** What routes share: built once per server, never per request. */
 export interface ServerContext {
   config: ServiceConfig;
-  keyring: Keyring;
-  signer: Signer;
+  live: LiveKeys;
   metrics: ServiceMetrics;
+  gate: SigningGate;
   now: () => Date;
   authenticate: (request: FastifyRequest) => Caller;
   /** Set when shutdown begins: readiness fails from then on. */
   state: { draining: boolean };
+}
+
+/** Builds the key-dependent half of the context from loaded keyrings. */
+export function createLiveKeys(
+  config: ServiceConfig,
+  keyrings: ReadonlyMap<string, Keyring>,
+  metrics: ServiceMetrics,
+  now: () => Date,
+): LiveKeys {
+  const distributions = new Map<string, LiveDistribution>();
+  for (const distribution of config.distributions) {
+    const keyring = keyrings.get(distribution.name);
+    if (keyring === undefined) throw new Error(`no keyring for ${distribution.name}`);
+    distributions.set(distribution.name, {
+      config: distribution,
+      keyring,
+      signer: createSigner(distribution, keyring, metrics, now),
+    });
+  }
+  const allKeyrings = [...distributions.values()].map((live) => live.keyring);
+  return {
+    distributions,
+    keys: {
+      get: (keyPairId) => allKeyrings.map((keyring) => keyring.get(keyPairId)).find(Boolean),
+    },
+  };
+}
+
+/**
+ * The distribution a request names, or the first one configured.
+ *
+ * @throws {SignerError} `ERR_DISTRIBUTION_UNKNOWN`
+ */
+export function distributionFor(
+  context: ServerContext,
+  name: string | undefined,
+): LiveDistribution {
+  const { distributions } = context.live;
+  const live = name === undefined ? distributions.values().next().value : distributions.get(name);
+  if (live === undefined) {
+    throw new SignerError(
+      'ERR_DISTRIBUTION_UNKNOWN',
+      `no distribution is named ${quoteInput(name ?? '')}; configured: ${[...distributions.keys()].join(', ')}`,
+    );
+  }
+  return live;
 }
 
 declare module 'fastify' {

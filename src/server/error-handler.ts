@@ -89,10 +89,14 @@ export function createErrorHandler(metrics: ServiceMetrics) {
   ) => {
     const described = describe(error);
     metrics.errors.inc({ code: described.code });
-    if (described.status >= 500) {
+    // Shedding load is the service working as designed, not a fault worth an error line.
+    if (described.status >= 500 && described.code !== 'ERR_OVERLOADED') {
       request.log.error({ err: error, code: described.code }, 'request failed');
     }
     if (described.status === 401) void reply.header('www-authenticate', 'Bearer');
+    const retryAfter =
+      error instanceof SignerError ? error.details?.['retryAfterSeconds'] : undefined;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     return reply.code(described.status).send({
       error: described.code,
       message: described.status >= 500 ? 'internal error' : described.message,

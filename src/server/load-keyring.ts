@@ -1,33 +1,46 @@
 import { SignerError } from '../errors.ts';
 import type { Environment } from '../config/load-config.ts';
-import type { ServiceConfig } from '../config/service-config.ts';
+import type { DistributionConfig } from '../config/service-config.ts';
 import { createKeyring, type Keyring, type KeyringEntry } from '../keys/keyring.ts';
 import { loadPrivateKey } from '../keys/load-key.ts';
 
 /**
- * Loads and checks every key of the distribution once, at start-up. A failure names the
- * setting (never the path or the PEM), in the same form as configuration problems.
+ * Loads and checks every key of every distribution, at start-up (and on reload). A failure
+ * names the distribution and key id (never the path or the PEM), in the same form as
+ * configuration problems, and nothing is returned unless every key loaded.
  *
  * @throws {SignerError} `ERR_CONFIG_INVALID` with `details.problems`
  */
-export function loadKeyring(
-  distribution: ServiceConfig['distribution'],
+export function loadKeyrings(
+  distributions: readonly DistributionConfig[],
   env: Environment,
-  setting = 'PRIVATE_KEY_PATH',
-): Keyring {
+): Map<string, Keyring> {
   const problems: string[] = [];
-  const entries: KeyringEntry[] = [];
-  for (const key of distribution.keys) {
-    try {
-      const passphrase = key.passphraseEnv === undefined ? undefined : env[key.passphraseEnv];
-      const privateKey = loadPrivateKey(
-        { file: key.privateKeyFile },
-        passphrase === undefined ? {} : { passphrase },
-      );
-      entries.push({ keyPairId: key.id, privateKey });
-    } catch (error) {
-      if (!(error instanceof SignerError)) throw error;
-      problems.push(`${setting} (${key.id}): ${error.message}`);
+  const keyrings = new Map<string, Keyring>();
+  for (const distribution of distributions) {
+    const entries: KeyringEntry[] = [];
+    for (const key of distribution.keys) {
+      const setting =
+        key.privateKeyEnv !== undefined
+          ? key.privateKeyEnv
+          : distributions.length === 1 && distribution.name === 'default'
+            ? 'PRIVATE_KEY_PATH'
+            : `distributions.${distribution.name}.keys.${key.id}`;
+      try {
+        const passphrase = key.passphraseEnv === undefined ? undefined : env[key.passphraseEnv];
+        const source =
+          key.privateKeyEnv !== undefined
+            ? { env: key.privateKeyEnv, environment: env }
+            : { file: key.privateKeyFile ?? '' };
+        const privateKey = loadPrivateKey(source, passphrase === undefined ? {} : { passphrase });
+        entries.push({ keyPairId: key.id, privateKey });
+      } catch (error) {
+        if (!(error instanceof SignerError)) throw error;
+        problems.push(`${setting} (${key.id}): ${error.message}`);
+      }
+    }
+    if (entries.length === distribution.keys.length) {
+      keyrings.set(distribution.name, createKeyring(entries, distribution.activeKey));
     }
   }
   if (problems.length > 0) {
@@ -39,5 +52,5 @@ export function loadKeyring(
       },
     );
   }
-  return createKeyring(entries, distribution.activeKey);
+  return keyrings;
 }

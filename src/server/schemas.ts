@@ -64,6 +64,11 @@ export const KeyPatternSchema = Type.String({
     'A key pattern relative to the distribution, e.g. "videos/*": \'*\' is a wildcard, everything else is encoded like a key.',
 });
 
+export const DistributionNameSchema = Type.String({
+  pattern: '^[A-Za-z0-9_.-]{1,64}$',
+  description: 'Which configured distribution to sign for (default: the first).',
+});
+
 export const SignedUrlSchema = Type.String({ maxLength: MAX_URL_BYTES });
 
 export const ExpiresAtSchema = Type.Integer({ description: 'Expiry, epoch seconds.' });

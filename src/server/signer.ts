@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../config/service-config.ts';
+import type { DistributionConfig } from '../config/service-config.ts';
 import { SignerError } from '../errors.ts';
 import { buildObjectPattern } from '../core/resource-pattern.ts';
 import { signCookiesAsync, type SignedCookies } from '../core/sign-cookies.ts';
@@ -16,7 +16,7 @@ import type { ServiceMetrics } from './metrics.ts';
 
 /** Conditions a caller may ask for on one link or cookie set. */
 export interface GrantRequest {
-  /** Seconds from now; the configured default when absent. */
+  /** Seconds from now; the distribution's default when absent. */
   expiresIn?: number | undefined;
   notBefore?: TimeInput | undefined;
   ipAddress?: string | undefined;
@@ -25,6 +25,8 @@ export interface GrantRequest {
 }
 
 export interface Signer {
+  /** The lifetime a request gets: its own, else the default; over the maximum is refused. */
+  ttlOf(request: GrantRequest): number;
   /** Checks a request fully without signing, so a batch can be refused whole before any work. */
   planObject(objectKey: string, request: GrantRequest): SignUrlInput;
   /** Signs a planned request on libuv's pool. */
@@ -34,29 +36,34 @@ export interface Signer {
   signCookies(keyPattern: string, request: GrantRequest): Promise<SignedCookies>;
 }
 
-/** The service's signer over the active key of a keyring; all settings are read once. */
+/** A distribution's signer over the active key of its keyring; settings are read once. */
 export function createSigner(
-  config: ServiceConfig,
+  distribution: DistributionConfig,
   keyring: Keyring,
   metrics: ServiceMetrics,
   now: () => Date,
 ): Signer {
-  const { url: distributionUrl, defaultTtl, maxTtl, hash } = config.distribution;
+  const { url: distributionUrl, defaultTtl, maxTtl, hash } = distribution;
   const active = keyring.active;
+  const algorithm = active.privateKey.asymmetricKeyType ?? 'unknown';
 
-  function options(request: GrantRequest, at: Date): SigningOptions {
+  function ttlOf(request: GrantRequest): number {
     const ttl = request.expiresIn ?? defaultTtl;
     if (ttl > maxTtl) {
       throw new SignerError(
         'ERR_TTL_TOO_LONG',
-        `a lifetime of ${ttl} s is above this service's maximum of ${maxTtl} s`,
+        `a lifetime of ${ttl} s is above this distribution's maximum of ${maxTtl} s`,
         { details: { ttl, maxTtl } },
       );
     }
+    return ttl;
+  }
+
+  function options(request: GrantRequest, at: Date): SigningOptions {
     const signing: SigningOptions = {
       keyPairId: active.keyPairId,
       privateKey: active.privateKey,
-      expires: epochSeconds(at) + ttl,
+      expires: epochSeconds(at) + ttlOf(request),
       now: at,
     };
     if (hash !== undefined) signing.hash = hash;
@@ -65,26 +72,19 @@ export function createSigner(
     return signing;
   }
 
-  function urlInput(objectKey: string, request: GrantRequest, at: Date): SignUrlInput {
+  function count(signed: { keyPairId: string; hash: string }): void {
+    metrics.signatures.inc({ key_pair_id: signed.keyPairId, algorithm, hash: signed.hash });
+  }
+
+  function planObject(objectKey: string, request: GrantRequest): SignUrlInput {
+    const at = now();
     const input: SignUrlInput = {
       ...options(request, at),
       url: buildObjectUrl(distributionUrl, objectKey),
     };
-    if (request.resource !== undefined)
+    if (request.resource !== undefined) {
       input.resource = buildObjectPattern(distributionUrl, request.resource);
-    return input;
-  }
-
-  function count(signed: { keyPairId: string; hash: string }): void {
-    metrics.signatures.inc({
-      key_pair_id: signed.keyPairId,
-      algorithm: active.privateKey.asymmetricKeyType ?? 'unknown',
-      hash: signed.hash,
-    });
-  }
-
-  function planObject(objectKey: string, request: GrantRequest): SignUrlInput {
-    const input = urlInput(objectKey, request, now());
+    }
     planSignedUrl(input);
     return input;
   }
@@ -96,6 +96,7 @@ export function createSigner(
   }
 
   return {
+    ttlOf,
     planObject,
     signPlanned,
     signObject: (objectKey, request) => signPlanned(planObject(objectKey, request)),

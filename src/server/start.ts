@@ -4,18 +4,19 @@ import { DEV_KEY_DIRECTORY, loadConfig, type Environment } from '../config/load-
 import type { ServiceConfig } from '../config/service-config.ts';
 import { ensureDevKeyPair } from '../keys/dev-key-pair.ts';
 import { buildServer } from './build-server.ts';
-import { loadKeyring } from './load-keyring.ts';
+import { loadKeyrings } from './load-keyring.ts';
 
 /** From the signal, the time by which the process is gone, whatever is still in flight. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
 
 function devBanner(config: ServiceConfig, address: string, keyCreated: boolean): string {
+  const [distribution] = config.distributions;
   return [
     '',
     '  cfsign is running in DEV MODE: no configuration was given.',
     `  - listening on ${address}, accepting requests without a token from this machine only`,
-    `  - signing with a development key ${keyCreated ? 'created just now' : 'kept'} in ${DEV_KEY_DIRECTORY}/ (git-ignored), Key-Pair-Id ${config.distribution.activeKey}`,
-    `  - links point at the placeholder ${config.distribution.url}, which CloudFront will not serve`,
+    `  - signing with a development key ${keyCreated ? 'created just now' : 'kept'} in ${DEV_KEY_DIRECTORY}/ (git-ignored), Key-Pair-Id ${distribution?.activeKey ?? ''}`,
+    `  - links point at the placeholder ${distribution?.url ?? ''}, which CloudFront will not serve`,
     '',
     `  Try:  curl '${address}/generate-signed-url?object_key=videos/intro.mp4'`,
     `  Docs: ${address}/docs`,
@@ -43,8 +44,8 @@ async function start(env: Environment): Promise<void> {
   const config = loadConfig(env);
   let keyCreated = false;
   if (config.mode === 'dev') keyCreated = ensureDevKeyPair(DEV_KEY_DIRECTORY).created;
-  const keyring = loadKeyring(config.distribution, env);
-  const app = await buildServer({ config, keyring, processMetrics: true });
+  const keyrings = loadKeyrings(config.distributions, env);
+  const app = await buildServer({ config, keyrings, processMetrics: true });
   // Signals are handled before listening, so no SIGTERM can arrive unhandled.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

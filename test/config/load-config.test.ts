@@ -27,8 +27,12 @@ describe('loadConfig', () => {
     assert.equal(config.mode, 'dev');
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.port, 8080);
-    assert.equal(config.distribution.url, DEV_DISTRIBUTION_URL);
-    assert.deepEqual(config.auth, { mode: 'loopback' });
+    assert.equal(config.distributions[0]?.url, DEV_DISTRIBUTION_URL);
+    assert.equal(config.auth, 'loopback');
+    assert.deepEqual(
+      config.clients.map((client) => client.name),
+      ['dev'],
+    );
   });
 
   it("reads the seed's variables and the service's own", () => {
@@ -44,27 +48,33 @@ describe('loadConfig', () => {
     assert.equal(config.mode, 'production');
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.port, 9000);
-    assert.equal(config.distribution.url, DISTRIBUTION);
-    assert.deepEqual(config.distribution.keys, [
-      { id: RSA.keyPairId, privateKeyFile: fixturePath('rsa-2048.pkcs8.pem') },
+    assert.deepEqual(config.distributions, [
+      {
+        name: 'default',
+        url: DISTRIBUTION,
+        keys: [{ id: RSA.keyPairId, privateKeyFile: fixturePath('rsa-2048.pkcs8.pem') }],
+        activeKey: RSA.keyPairId,
+        defaultTtl: 600,
+        maxTtl: 7200,
+        hash: 'sha256',
+      },
     ]);
-    assert.equal(config.distribution.defaultTtl, 600);
-    assert.equal(config.distribution.maxTtl, 7200);
-    assert.equal(config.distribution.hash, 'sha256');
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.maxBatchSize, 10);
-    assert.ok(Object.isFrozen(config.distribution));
+    assert.ok(Object.isFrozen(config.distributions[0]));
   });
 
   it('keeps only SHA-256 digests of API tokens', () => {
     const config = loadConfig(PRODUCTION_ENV);
-    assert.deepEqual(config.auth, {
-      mode: 'tokens',
-      clients: [
-        { name: 'web', tokenSha256: digestToken(TOKENS.web) },
-        { name: 'batch', tokenSha256: digestToken(TOKENS.batch) },
-      ],
-    });
+    assert.equal(config.auth, 'tokens');
+    const everything = [
+      { distribution: 'default', prefixes: [''], wildcards: true, cookies: true },
+    ];
+    const rate = { perSecond: 100, burst: 200 };
+    assert.deepEqual(config.clients, [
+      { name: 'web', tokenSha256: digestToken(TOKENS.web), allow: everything, rateLimit: rate },
+      { name: 'batch', tokenSha256: digestToken(TOKENS.batch), allow: everything, rateLimit: rate },
+    ]);
     assert.ok(!JSON.stringify(config).includes(TOKENS.web));
   });
 
@@ -99,7 +109,7 @@ describe('loadConfig', () => {
       problemsOf(withoutKeys).join('\n'),
       /CFSIGN_API_KEYS: is required for a real distribution/,
     );
-    assert.deepEqual(loadConfig({ ...withoutKeys, CFSIGN_AUTH: 'none' }).auth, { mode: 'none' });
+    assert.equal(loadConfig({ ...withoutKeys, CFSIGN_AUTH: 'none' }).auth, 'none');
     assert.match(
       problemsOf({ ...PRODUCTION_ENV, CFSIGN_AUTH: 'none' }).join('\n'),
       /CFSIGN_AUTH: is none, but CFSIGN_API_KEYS is set/,

@@ -5,7 +5,8 @@ import { loadConfig, type Environment } from '../../src/config/load-config.ts';
 import { verifyCookies, verifyUrl, type Verdict } from '../../src/core/verify.ts';
 import { buildServer } from '../../src/server/build-server.ts';
 import type { App } from '../../src/server/context.ts';
-import { loadKeyring } from '../../src/server/load-keyring.ts';
+import type { Signer } from '../../src/server/signer.ts';
+import { loadKeyrings } from '../../src/server/load-keyring.ts';
 import { DISTRIBUTION, fixturePath, RSA } from './fixtures.ts';
 
 export const NOW = new Date('2026-06-01T12:00:00Z');
@@ -41,12 +42,15 @@ export async function build(
   let config = loadConfig(env);
   if (config.mode === 'dev') {
     // Dev mode's key lives in the working directory; tests sign with a fixture key instead.
-    const keys = [
-      { id: config.distribution.activeKey, privateKeyFile: fixturePath('rsa-2048.pkcs8.pem') },
-    ];
-    config = { ...config, distribution: { ...config.distribution, keys } };
+    config = {
+      ...config,
+      distributions: config.distributions.map((distribution) => ({
+        ...distribution,
+        keys: [{ id: distribution.activeKey, privateKeyFile: fixturePath('rsa-2048.pkcs8.pem') }],
+      })),
+    };
   }
-  const keyring = loadKeyring(config.distribution, env);
+  const keyrings = loadKeyrings(config.distributions, env);
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -54,7 +58,7 @@ export async function build(
       callback();
     },
   });
-  const app = await buildServer({ config, keyring, now: () => now, logStream: stream });
+  const app = await buildServer({ config, keyrings, now: () => now, logStream: stream });
   t.after(() => app.close());
   return {
     app,
@@ -90,4 +94,11 @@ export function assertCookiesAccepted(
   });
   assert.equal(verdict.valid, true, verdict.reason);
   return verdict;
+}
+
+/** The signer of the first distribution, for tests that replace one of its methods. */
+export function defaultSigner(app: App): Signer {
+  const [first] = app.cfsign.live.distributions.values();
+  assert.ok(first !== undefined);
+  return first.signer;
 }

@@ -82,7 +82,7 @@ describe('GET /generate-signed-url (the Flask contract)', () => {
     assert.equal(tooLong.json<{ error: string }>().error, 'ERR_TTL_TOO_LONG');
     assert.match(
       tooLong.json<{ message: string }>().message,
-      /3601 s is above this service's maximum of 3600 s/,
+      /3601 s is above this distribution's maximum of 3600 s/,
     );
   });
 

@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { SignerError } from '../../src/errors.ts';
 import type { App } from '../../src/server/context.ts';
 import { assertAccepted, AUTH, build } from '../helpers/server.ts';
+import { defaultSigner } from '../helpers/server.ts';
 
 interface ErrorBody {
   error: string;
@@ -206,11 +207,12 @@ describe('operations', () => {
         [
           ['query', 'object_key', true],
           ['query', 'ttl', false],
+          ['query', 'distribution', false],
         ],
       );
 
       const urls = paths['/v1/signed-urls']?.['post'];
-      assert.deepEqual(requestBodyProperties(urls), ['items']);
+      assert.deepEqual(requestBodyProperties(urls), ['items', 'distribution']);
       const itemSchema = (
         urls?.requestBody?.content['application/json']?.schema.properties?.['items'] as {
           items: { properties: Record<string, unknown>; required: string[] };
@@ -227,6 +229,7 @@ describe('operations', () => {
 
       const cookies = paths['/v1/signed-cookies']?.['post'];
       assert.deepEqual(requestBodyProperties(cookies).sort(), [
+        'distribution',
         'expiresIn',
         'ipAddress',
         'notBefore',
@@ -296,7 +299,7 @@ describe('operations', () => {
     it('answers an unexpected fault with 500 "internal error" and leaks none of it, logging it with the request id', async (t) => {
       const server = await build(t);
       const { app } = server;
-      app.cfsign.signer.signPlanned = () => Promise.reject(new Error('secret internal detail'));
+      defaultSigner(app).signPlanned = () => Promise.reject(new Error('secret internal detail'));
       const response = await app.inject({
         method: 'POST',
         url: '/v1/signed-urls',
@@ -316,7 +319,7 @@ describe('operations', () => {
 
     it("answers the Flask route's unexpected fault the same way", async (t) => {
       const { app } = await build(t);
-      app.cfsign.signer.signObject = () =>
+      defaultSigner(app).signPlanned = () =>
         Promise.reject(new TypeError('boom at /etc/keys/private.pem'));
       const response = await app.inject({
         method: 'GET',
@@ -330,7 +333,7 @@ describe('operations', () => {
 
     it('keeps the code but not the message of a server-side SignerError', async (t) => {
       const { app } = await build(t);
-      app.cfsign.signer.signPlanned = () =>
+      defaultSigner(app).signPlanned = () =>
         Promise.reject(
           new SignerError('ERR_KEY_PASSPHRASE', 'wrong passphrase for /run/secrets/cloudfront.pem'),
         );

@@ -221,7 +221,7 @@ describe('POST /v1/signed-cookies', () => {
       await signCookies(app, { resource: 'videos/*', expiresIn: 86_401 }),
       400,
       'ERR_TTL_TOO_LONG',
-      /86401 s is above this service's maximum of 86400 s/,
+      /86401 s is above this distribution's maximum of 86400 s/,
     );
   });
 

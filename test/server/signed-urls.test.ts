@@ -18,6 +18,7 @@ import {
   PRODUCTION_ENV,
   TOKENS,
 } from '../helpers/server.ts';
+import { defaultSigner } from '../helpers/server.ts';
 
 interface SignedItem {
   key: string;
@@ -358,8 +359,8 @@ describe('POST /v1/signed-urls', () => {
     it('refuses the whole batch when one item among good ones is bad, signing nothing', async (t) => {
       const { app } = await build(t);
       let signatures = 0;
-      const signPlanned = app.cfsign.signer.signPlanned.bind(app.cfsign.signer);
-      app.cfsign.signer.signPlanned = (input) => {
+      const signPlanned = defaultSigner(app).signPlanned.bind(defaultSigner(app));
+      defaultSigner(app).signPlanned = (input) => {
         signatures += 1;
         return signPlanned(input);
       };
@@ -439,7 +440,7 @@ describe('POST /v1/signed-urls', () => {
         await signUrls(app, { items: [{ key: 'a.mp4', expiresIn: MAX_TTL + 1 }] }),
         400,
         'ERR_TTL_TOO_LONG',
-        /^items\[0\]: a lifetime of 86401 s is above this service's maximum of 86400 s/,
+        /^items\[0\]: a lifetime of 86401 s is above this distribution's maximum of 86400 s/,
       );
     });
 
@@ -461,7 +462,7 @@ describe('POST /v1/signed-urls', () => {
         await signUrls(app, { items: [{ key: 'a.mp4', expiresIn: 601 }] }),
         400,
         'ERR_TTL_TOO_LONG',
-        /601 s is above this service's maximum of 600 s/,
+        /601 s is above this distribution's maximum of 600 s/,
       );
     });
   });

@@ -1,6 +1,14 @@
 import { Type } from 'typebox';
-import type { App, ServerContext } from '../context.ts';
-import { errorResponses, ObjectKeySchema, SignedUrlSchema } from '../schemas.ts';
+import { auditIssued } from '../audit.ts';
+import { requireCaller } from '../auth.ts';
+import { authorizeGrant, ruleFor } from '../authorize.ts';
+import { distributionFor, type App, type ServerContext } from '../context.ts';
+import {
+  DistributionNameSchema,
+  errorResponses,
+  ObjectKeySchema,
+  SignedUrlSchema,
+} from '../schemas.ts';
 
 const QuerySchema = Type.Object(
   {
@@ -9,9 +17,10 @@ const QuerySchema = Type.Object(
       Type.String({
         pattern: '^[1-9][0-9]{0,9}$',
         description:
-          'Lifetime in whole seconds (default CFSIGN_DEFAULT_TTL, at most CFSIGN_MAX_TTL).',
+          "Lifetime in whole seconds (default: the distribution's defaultTtl; above its maxTtl or the client's is refused).",
       }),
     ),
+    distribution: Type.Optional(DistributionNameSchema),
   },
   { additionalProperties: false },
 );
@@ -30,16 +39,28 @@ export function registerGenerateSignedUrl(app: App, context: ServerContext): voi
         querystring: QuerySchema,
         response: {
           200: Type.Object({ signed_url: SignedUrlSchema }, { additionalProperties: false }),
-          ...errorResponses(400, 401, 500),
+          ...errorResponses(400, 401, 403, 429, 500, 503),
         },
       },
     },
     async (request) => {
-      const { object_key: objectKey, ttl } = request.query;
-      const signed = await context.signer.signObject(objectKey, {
-        expiresIn: ttl === undefined ? undefined : Number(ttl),
+      const { object_key: objectKey, ttl, distribution: name } = request.query;
+      const distribution = distributionFor(context, name);
+      const grant = { expiresIn: ttl === undefined ? undefined : Number(ttl) };
+      const input = distribution.signer.planObject(objectKey, grant);
+      authorizeGrant(ruleFor(requireCaller(request), distribution.config), {
+        objectKey,
+        ttl: distribution.signer.ttlOf(grant),
       });
+      const signed = await context.gate.run(1, () => distribution.signer.signPlanned(input));
       request.keyPairId = signed.keyPairId;
+      auditIssued(request, {
+        kind: 'url',
+        distribution: distribution.config.name,
+        keyPairId: signed.keyPairId,
+        objectKey,
+        expiresAt: signed.expiresAt,
+      });
       return { signed_url: signed.url };
     },
   );

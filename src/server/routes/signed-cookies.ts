@@ -1,7 +1,11 @@
 import { Type } from 'typebox';
 import { formatSetCookieHeaders } from '../../core/sign-cookies.ts';
-import type { App, ServerContext } from '../context.ts';
+import { auditIssued } from '../audit.ts';
+import { requireCaller } from '../auth.ts';
+import { authorizeGrant, ruleFor } from '../authorize.ts';
+import { distributionFor, type App, type ServerContext } from '../context.ts';
 import {
+  DistributionNameSchema,
   errorResponses,
   ExpiresAtSchema,
   ExpiresInSchema,
@@ -16,6 +20,7 @@ const BodySchema = Type.Object(
     expiresIn: Type.Optional(ExpiresInSchema),
     notBefore: Type.Optional(NotBeforeSchema),
     ipAddress: Type.Optional(IpAddressSchema),
+    distribution: Type.Optional(DistributionNameSchema),
   },
   { additionalProperties: false },
 );
@@ -50,17 +55,34 @@ export function registerSignedCookies(app: App, context: ServerContext): void {
           'Returns the cookies as JSON and as Set-Cookie headers (Secure, HttpOnly, with the configured Domain, Path and SameSite). They open every object the pattern matches until they expire.',
         tags: ['signing'],
         body: BodySchema,
-        response: { 200: ResponseSchema, ...errorResponses(400, 401, 413, 415, 500) },
+        response: {
+          200: ResponseSchema,
+          ...errorResponses(400, 401, 403, 413, 415, 429, 500, 503),
+        },
       },
     },
     async (request, reply) => {
-      const { resource, expiresIn, notBefore, ipAddress } = request.body;
-      const signed = await context.signer.signCookies(resource, {
-        expiresIn,
-        notBefore,
-        ipAddress,
+      const { resource, expiresIn, notBefore, ipAddress, distribution: name } = request.body;
+      const distribution = distributionFor(context, name);
+      const grant = { expiresIn, notBefore, ipAddress };
+      authorizeGrant(ruleFor(requireCaller(request), distribution.config), {
+        keyPattern: resource,
+        ttl: distribution.signer.ttlOf(grant),
+        cookies: true,
       });
+      const signed = await context.gate.run(1, () =>
+        distribution.signer.signCookies(resource, grant),
+      );
       request.keyPairId = signed.keyPairId;
+      auditIssued(request, {
+        kind: 'cookies',
+        distribution: distribution.config.name,
+        keyPairId: signed.keyPairId,
+        keyPattern: resource,
+        expiresAt: signed.expiresAt,
+        ...(signed.notBefore === undefined ? {} : { notBefore: signed.notBefore }),
+        ...(signed.ipAddress === undefined ? {} : { ipAddress: signed.ipAddress }),
+      });
       void reply.header(
         'set-cookie',
         formatSetCookieHeaders(signed.cookies, context.config.cookies),

@@ -1,7 +1,11 @@
 import { Type } from 'typebox';
 import { SignerError } from '../../errors.ts';
-import type { App, ServerContext } from '../context.ts';
+import { auditIssued } from '../audit.ts';
+import { requireCaller } from '../auth.ts';
+import { authorizeGrant, ruleFor } from '../authorize.ts';
+import { distributionFor, type App, type ServerContext } from '../context.ts';
 import {
+  DistributionNameSchema,
   errorResponses,
   ExpiresAtSchema,
   ExpiresInSchema,
@@ -25,7 +29,10 @@ const ItemSchema = Type.Object(
 );
 
 const BodySchema = Type.Object(
-  { items: Type.Array(ItemSchema, { minItems: 1 }) },
+  {
+    items: Type.Array(ItemSchema, { minItems: 1 }),
+    distribution: Type.Optional(DistributionNameSchema),
+  },
   { additionalProperties: false },
 );
 
@@ -76,28 +83,55 @@ export function registerSignedUrls(app: App, context: ServerContext): void {
         description: `Signs up to ${maxBatchSize} object URLs. Any invalid item refuses the whole batch. A \`resource\` pattern (\`videos/*\`) makes a custom policy that must cover the key; whoever holds such a link can reuse its signature on every URL the pattern matches.`,
         tags: ['signing'],
         body: BodySchema,
-        response: { 200: ResponseSchema, ...errorResponses(400, 401, 413, 415, 500) },
+        response: {
+          200: ResponseSchema,
+          ...errorResponses(400, 401, 403, 413, 415, 429, 500, 503),
+        },
       },
     },
     async (request) => {
-      const requests = request.body.items.map((item): [string, GrantRequest] => [
-        item.key,
-        {
-          expiresIn: item.expiresIn,
-          notBefore: item.notBefore,
-          ipAddress: item.ipAddress,
-          resource: item.resource,
-        },
-      ]);
-      // Every item is checked before any is signed: a batch is granted whole or not at all.
-      const planned = requests.map(([key, grant], index) =>
-        atItem(index, () => context.signer.planObject(key, grant)),
+      const distribution = distributionFor(context, request.body.distribution);
+      const rule = ruleFor(requireCaller(request), distribution.config);
+      const { signer } = distribution;
+      // Every item is checked and authorized before any is signed: a batch is granted whole
+      // or not at all.
+      const planned = request.body.items.map((item, index) =>
+        atItem(index, () => {
+          const grant: GrantRequest = {
+            expiresIn: item.expiresIn,
+            notBefore: item.notBefore,
+            ipAddress: item.ipAddress,
+            resource: item.resource,
+          };
+          const input = signer.planObject(item.key, grant);
+          authorizeGrant(rule, {
+            objectKey: item.key,
+            keyPattern: item.resource,
+            ttl: signer.ttlOf(grant),
+          });
+          return { key: item.key, input };
+        }),
       );
-      const signed = await Promise.all(planned.map((input) => context.signer.signPlanned(input)));
+      const signed = await context.gate.run(planned.length, () =>
+        Promise.all(planned.map(({ input }) => signer.signPlanned(input))),
+      );
       request.keyPairId = signed[0]?.keyPairId;
+      signed.forEach((link, index) => {
+        const item = request.body.items[index];
+        auditIssued(request, {
+          kind: 'url',
+          distribution: distribution.config.name,
+          keyPairId: link.keyPairId,
+          objectKey: item?.key ?? '',
+          ...(item?.resource === undefined ? {} : { keyPattern: item.resource }),
+          expiresAt: link.expiresAt,
+          ...(link.notBefore === undefined ? {} : { notBefore: link.notBefore }),
+          ...(link.ipAddress === undefined ? {} : { ipAddress: link.ipAddress }),
+        });
+      });
       return {
         items: signed.map((link, index) => ({
-          key: requests[index]?.[0] ?? '',
+          key: planned[index]?.key ?? '',
           url: link.url,
           expiresAt: link.expiresAt,
         })),

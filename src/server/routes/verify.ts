@@ -81,7 +81,7 @@ export function registerVerify(app: App, context: ServerContext): void {
       const { url, cookies, ipAddress, at } = request.body;
       const now = context.now();
       const options: VerifyOptions = {
-        keys: context.keyring,
+        keys: context.live.keys,
         now: at === undefined ? now : new Date(resolveTime(at, now, 'at', 'down') * 1000),
       };
       if (ipAddress !== undefined) options.ipAddress = parseViewerAddress(ipAddress);

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { SignerError } from '../../src/errors.ts';
+import { loadConfig, type Environment } from '../../src/config/load-config.ts';
+import { DISTRIBUTION, fixturePem, RSA } from '../helpers/fixtures.ts';
+import { loadKeyrings } from '../../src/server/load-keyring.ts';
+import {
+  MULTI_TENANT_CONFIG,
+  SECOND_DISTRIBUTION,
+  writeConfigFile,
+} from '../helpers/config-file.ts';
+
+function problemsOf(env: Environment): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof SignerError && error.code === 'ERR_CONFIG_INVALID', String(error));
+    return error.details?.['problems'] as string[];
+  }
+  assert.fail('the configuration was accepted');
+}
+
+describe('CFSIGN_CONFIG', () => {
+  it('reads a YAML file with several distributions and clients, applying defaults', (t) => {
+    const config = loadConfig({ CFSIGN_CONFIG: writeConfigFile(t, MULTI_TENANT_CONFIG) });
+    assert.equal(config.mode, 'production');
+    assert.equal(config.auth, 'tokens');
+    assert.deepEqual(
+      config.distributions.map((d) => [d.name, d.url, d.activeKey, d.defaultTtl, d.maxTtl]),
+      [
+        ['media', DISTRIBUTION, RSA.keyPairId, 600, 86_400],
+        ['downloads', SECOND_DISTRIBUTION, 'K3ECDSAP256KEY', 3600, 86_400],
+      ],
+    );
+    const acme = config.clients.find((client) => client.name === 'acme');
+    assert.deepEqual(acme?.allow, [
+      {
+        distribution: 'media',
+        prefixes: ['tenants/acme/'],
+        maxTtl: 3600,
+        wildcards: false,
+        cookies: false,
+      },
+    ]);
+    assert.deepEqual(acme.rateLimit, { perSecond: 100, burst: 200 });
+  });
+
+  it('reads the same settings from JSON', (t) => {
+    const config = loadConfig({
+      CFSIGN_CONFIG: writeConfigFile(t, MULTI_TENANT_CONFIG, 'cfsign.json'),
+    });
+    assert.equal(config.clients.length, 3);
+  });
+
+  it('lets environment variables override the file', (t) => {
+    const config = loadConfig({
+      CFSIGN_CONFIG: writeConfigFile(t, MULTI_TENANT_CONFIG),
+      PORT: '9100',
+      CFSIGN_MAX_TTL: '7200',
+      CFSIGN_RATE_LIMIT_STORE: 'redis://127.0.0.1:6379/0',
+      CLOUDFRONT_URL: 'https://d333333abcdef8.cloudfront.net',
+    });
+    assert.equal(config.port, 9100);
+    assert.deepEqual(
+      config.distributions.map((d) => d.maxTtl),
+      [7200, 7200],
+    );
+    assert.equal(config.distributions[0]?.url, 'https://d333333abcdef8.cloudfront.net');
+    assert.equal(config.rateLimit.store, 'redis://127.0.0.1:6379/0');
+  });
+
+  it('names every schema problem by its place in the file', (t) => {
+    const broken = {
+      distributions: [{ name: 'media', url: 7, keys: [], colour: 'blue' }],
+      clients: [
+        { name: 'x', tokenSha256: 'not-hex', allow: [{ distribution: 'media', wildcard: true }] },
+      ],
+    };
+    const text = problemsOf({ CFSIGN_CONFIG: writeConfigFile(t, broken) }).join('\n');
+    assert.match(text, /CFSIGN_CONFIG: distributions\.0: unknown setting 'colour'/);
+    assert.match(text, /CFSIGN_CONFIG: distributions\.0\.url: must be string/);
+    assert.match(text, /CFSIGN_CONFIG: distributions\.0\.keys: must not have fewer than 1 items/);
+    assert.match(text, /CFSIGN_CONFIG: clients\.0\.tokenSha256: must match pattern/);
+    assert.match(text, /CFSIGN_CONFIG: clients\.0\.allow\.0: unknown setting 'wildcard'/);
+  });
+
+  it('checks what a schema cannot: references, duplicates and orderings', (t) => {
+    const [media, downloads] = MULTI_TENANT_CONFIG.distributions;
+    const [acme, broad, cookie] = MULTI_TENANT_CONFIG.clients;
+    assert.ok(media && downloads && acme && broad && cookie);
+    const file = {
+      distributions: [
+        { ...media, activeKey: 'KMISSING', defaultTtl: 90_000 },
+        { ...downloads, name: 'media' },
+      ],
+      clients: [
+        { ...acme, allow: [{ distribution: 'nowhere', prefixes: ['a*'], maxTtl: 60 }] },
+        { ...broad, name: 'acme' },
+        cookie,
+      ],
+    };
+    const text = problemsOf({ CFSIGN_CONFIG: writeConfigFile(t, file) }).join('\n');
+    assert.match(text, /distributions\.0\.activeKey: 'KMISSING' is not one of its keys/);
+    assert.match(text, /distributions\.0\.defaultTtl: \(90000 s\) is above maxTtl \(86400 s\)/);
+    assert.match(text, /distributions\.1: the name 'media' is used twice/);
+    assert.match(
+      text,
+      /clients\.0\.allow\.0\.distribution: 'nowhere' is not a configured distribution/,
+    );
+    assert.match(text, /clients\.0\.allow\.0\.prefixes: prefixes are literal/);
+    assert.match(text, /clients\.1: the name 'acme' is used twice/);
+  });
+
+  it('refuses a file with no clients unless auth: none', (t) => {
+    const { clients: _clients, ...withoutClients } = MULTI_TENANT_CONFIG;
+    assert.match(
+      problemsOf({ CFSIGN_CONFIG: writeConfigFile(t, withoutClients) }).join('\n'),
+      /CFSIGN_API_KEYS: is required/,
+    );
+    const open = loadConfig({
+      CFSIGN_CONFIG: writeConfigFile(t, { ...withoutClients, auth: 'none' }),
+    });
+    assert.equal(open.auth, 'none');
+    assert.deepEqual(
+      open.clients[0]?.allow.map((rule) => rule.distribution),
+      ['media', 'downloads'],
+    );
+  });
+
+  it('reports a missing or unparsable file without its path', (t) => {
+    assert.match(
+      problemsOf({ CFSIGN_CONFIG: '/nonexistent/secret-dir/cfsign.yaml' }).join('\n'),
+      /CFSIGN_CONFIG: the file cannot be read \(ENOENT\)/,
+    );
+    const path = writeConfigFile(t, 'placeholder');
+    writeFileSync(path, 'distributions: [\n');
+    const text = problemsOf({ CFSIGN_CONFIG: path }).join('\n');
+    assert.match(text, /CFSIGN_CONFIG: the file is not valid YAML/);
+    assert.ok(!text.includes(path));
+  });
+
+  it('loads a key held in an environment variable, with \\n escapes', (t) => {
+    const file = {
+      distributions: [
+        { name: 'env', url: DISTRIBUTION, keys: [{ id: 'KENV', privateKeyEnv: 'MEDIA_KEY' }] },
+      ],
+      auth: 'none',
+    };
+    const env = {
+      CFSIGN_CONFIG: writeConfigFile(t, file),
+      MEDIA_KEY: fixturePem('rsa-2048.pkcs1.pem').trimEnd().split('\n').join('\\n'),
+    };
+    const config = loadConfig(env);
+    assert.deepEqual(config.distributions[0]?.keys, [{ id: 'KENV', privateKeyEnv: 'MEDIA_KEY' }]);
+    assert.deepEqual(loadKeyrings(config.distributions, env).get('env')?.keyPairIds, ['KENV']);
+    const problems = (() => {
+      try {
+        loadKeyrings(config.distributions, { ...env, MEDIA_KEY: '' });
+      } catch (error) {
+        return (error as SignerError).details?.['problems'] as string[];
+      }
+      return [];
+    })();
+    assert.deepEqual(problems, [
+      'MEDIA_KEY (KENV): the environment variable meant to hold the key is not set',
+    ]);
+  });
+});

@@ -16,7 +16,6 @@ import { quoteInput } from '../core/quote-input.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { createSigningGate } from './signing-gate.ts';
-import { createAuthenticator } from './auth.ts';
 import { createLiveKeys, type App, type ServerContext } from './context.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { createMetrics } from './metrics.ts';
@@ -116,7 +115,6 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     metrics,
     gate: createSigningGate(config.maxSigningInFlight),
     now,
-    authenticate: createAuthenticator(config),
     state: { draining: false },
   };
 
@@ -173,7 +171,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     if (request.routeOptions.config.signing !== true) return;
     // Links and cookies must never be cached by a browser or a proxy, errors included.
     void reply.header('cache-control', 'no-store');
-    request.caller = context.authenticate(request);
+    request.caller = context.live.authenticate(request);
   });
   app.addHook('preValidation', async (request) => {
     const problem = (request.query as ParsedQuery | undefined)?.[QUERY_PROBLEM];

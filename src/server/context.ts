@@ -7,7 +7,7 @@ import type { KeyLookup } from '../core/verify.ts';
 import type { DistributionConfig, ServiceConfig } from '../config/service-config.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import type { Caller } from './auth.ts';
+import { createAuthenticator, type Caller } from './auth.ts';
 import { createSigner, type Signer } from './signer.ts';
 import type { SigningGate } from './signing-gate.ts';
 
@@ -35,6 +35,8 @@ export interface LiveKeys {
   distributions: ReadonlyMap<string, LiveDistribution>;
   /** Every listed key of every distribution, for verification. */
   keys: KeyLookup;
+  /** The clients and their rules, which a reload may change too. */
+  authenticate: (request: FastifyRequest) => Caller;
 }
 
 /** What routes share: built once per server, never per request. */
@@ -44,7 +46,6 @@ export interface ServerContext {
   metrics: ServiceMetrics;
   gate: SigningGate;
   now: () => Date;
-  authenticate: (request: FastifyRequest) => Caller;
   /** Set when shutdown begins: readiness fails from then on. */
   state: { draining: boolean };
 }
@@ -72,6 +73,7 @@ export function createLiveKeys(
     keys: {
       get: (keyPairId) => allKeyrings.map((keyring) => keyring.get(keyPairId)).find(Boolean),
     },
+    authenticate: createAuthenticator(config),
   };
 }
 

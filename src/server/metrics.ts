@@ -7,6 +7,8 @@ export interface ServiceMetrics {
   latency: Histogram<'route' | 'method' | 'status'>;
   signatures: Counter<'key_pair_id' | 'algorithm' | 'hash'>;
   errors: Counter<'code'>;
+  reloads: Counter;
+  reloadFailures: Counter;
 }
 
 export function createMetrics(options: { processMetrics: boolean }): ServiceMetrics {
@@ -37,6 +39,16 @@ export function createMetrics(options: { processMetrics: boolean }): ServiceMetr
       name: 'cfsign_errors_total',
       help: 'Error responses by error code.',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    reloads: new Counter({
+      name: 'cfsign_reloads_total',
+      help: 'Configuration and key reloads that took effect.',
+      registers: [registry],
+    }),
+    reloadFailures: new Counter({
+      name: 'cfsign_reload_failures_total',
+      help: 'Reloads refused because the new configuration or a key was invalid; the old state was kept.',
       registers: [registry],
     }),
   };

@@ -5,6 +5,7 @@ import type { ServiceConfig } from '../config/service-config.ts';
 import { ensureDevKeyPair } from '../keys/dev-key-pair.ts';
 import { buildServer } from './build-server.ts';
 import { loadKeyrings } from './load-keyring.ts';
+import { createReloader } from './reload.ts';
 
 /** From the signal, the time by which the process is gone, whatever is still in flight. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
@@ -46,12 +47,17 @@ async function start(env: Environment): Promise<void> {
   if (config.mode === 'dev') keyCreated = ensureDevKeyPair(DEV_KEY_DIRECTORY).created;
   const keyrings = loadKeyrings(config.distributions, env);
   const app = await buildServer({ config, keyrings, processMetrics: true });
+  const reloader = createReloader(app, env, { watchFiles: config.mode === 'production' });
+  process.on('SIGHUP', () => {
+    reloader.reload('SIGHUP');
+  });
   // Signals are handled before listening, so no SIGTERM can arrive unhandled.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     app.cfsign.state.draining = true;
+    reloader.close();
     // An orchestrator's SIGTERM gets a short delay while readiness fails and load balancers
     // stop sending; a person's Ctrl-C (SIGINT) does not wait.
     const delayMs = signal === 'SIGTERM' ? config.shutdownDelaySeconds * 1000 : 0;

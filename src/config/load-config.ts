@@ -39,7 +39,8 @@ const DEFAULTS = {
   shutdownDelaySeconds: 2,
   rateLimitStore: 'memory',
   clientRate: { perSecond: 100, burst: 200 },
-  ipRate: { perSecond: 50, burst: 100 },
+  // Generous: behind a load balancer every caller may share one address.
+  ipRate: { perSecond: 1000, burst: 2000 },
 } as const;
 
 /** Every variable the service reads; any other CFSIGN_* variable is a typo worth refusing. */
@@ -471,6 +472,14 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
       }
       return resolved;
     });
+    const rate = client.rateLimit ?? defaultRate;
+    const maxBatchSize = file.server?.maxBatchSize ?? DEFAULTS.maxBatchSize;
+    if (rate.burst < maxBatchSize) {
+      problems.add(
+        `${where}.rateLimit`,
+        `burst (${rate.burst}) is below the largest batch (${maxBatchSize}), which could then never pass`,
+      );
+    }
     return {
       name: client.name,
       tokenSha256: client.tokenSha256,

@@ -16,6 +16,7 @@ import { quoteInput } from '../core/quote-input.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { createSigningGate } from './signing-gate.ts';
+import { createLimiter, limitAddress } from './limits.ts';
 import { createLiveKeys, type App, type ServerContext } from './context.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { createMetrics } from './metrics.ts';
@@ -109,14 +110,6 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
   const { config, keyrings } = options;
   const now = options.now ?? (() => new Date());
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? false });
-  const context: ServerContext = {
-    config,
-    live: createLiveKeys(config, keyrings, metrics, now),
-    metrics,
-    gate: createSigningGate(config.maxSigningInFlight),
-    now,
-    state: { draining: false },
-  };
 
   const app: App = Fastify({
     logger: {
@@ -147,6 +140,17 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const context: ServerContext = {
+    config,
+    live: createLiveKeys(config, keyrings, metrics, now),
+    metrics,
+    gate: createSigningGate(config.maxSigningInFlight),
+    limiter: createLimiter(config, app.log),
+    now,
+    state: { draining: false },
+  };
+  app.addHook('onClose', () => context.limiter.close());
+
   app.decorate('cfsign', context);
   app.decorateRequest('caller', undefined);
   app.decorateRequest('keyPairId', undefined);
@@ -171,6 +175,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     if (request.routeOptions.config.signing !== true) return;
     // Links and cookies must never be cached by a browser or a proxy, errors included.
     void reply.header('cache-control', 'no-store');
+    await limitAddress(context.limiter, request, config.rateLimit.ip);
     request.caller = context.live.authenticate(request);
   });
   app.addHook('preValidation', async (request) => {

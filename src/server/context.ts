@@ -10,6 +10,7 @@ import type { ServiceMetrics } from './metrics.ts';
 import { createAuthenticator, type Caller } from './auth.ts';
 import { createSigner, type Signer } from './signer.ts';
 import type { SigningGate } from './signing-gate.ts';
+import type { RateLimiter } from './rate-limit/index.ts';
 
 /** The Fastify instance with TypeBox types, as every route module sees it. */
 export type App = FastifyInstance<
@@ -45,6 +46,7 @@ export interface ServerContext {
   live: LiveKeys;
   metrics: ServiceMetrics;
   gate: SigningGate;
+  limiter: RateLimiter;
   now: () => Date;
   /** Set when shutdown begins: readiness fails from then on. */
   state: { draining: boolean };

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { auditIssued } from '../audit.ts';
+import { limitClient } from '../limits.ts';
 import { requireCaller } from '../auth.ts';
 import { authorizeGrant, ruleFor } from '../authorize.ts';
 import { distributionFor, type App, type ServerContext } from '../context.ts';
@@ -52,6 +53,7 @@ export function registerGenerateSignedUrl(app: App, context: ServerContext): voi
         objectKey,
         ttl: distribution.signer.ttlOf(grant),
       });
+      await limitClient(context.limiter, request, 1);
       const signed = await context.gate.run(1, () => distribution.signer.signPlanned(input));
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { formatSetCookieHeaders } from '../../core/sign-cookies.ts';
 import { auditIssued } from '../audit.ts';
+import { limitClient } from '../limits.ts';
 import { requireCaller } from '../auth.ts';
 import { authorizeGrant, ruleFor } from '../authorize.ts';
 import { distributionFor, type App, type ServerContext } from '../context.ts';
@@ -70,6 +71,7 @@ export function registerSignedCookies(app: App, context: ServerContext): void {
         ttl: distribution.signer.ttlOf(grant),
         cookies: true,
       });
+      await limitClient(context.limiter, request, 1);
       const signed = await context.gate.run(1, () =>
         distribution.signer.signCookies(resource, grant),
       );

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { SignerError } from '../../errors.ts';
 import { auditIssued } from '../audit.ts';
+import { limitClient } from '../limits.ts';
 import { requireCaller } from '../auth.ts';
 import { authorizeGrant, ruleFor } from '../authorize.ts';
 import { distributionFor, type App, type ServerContext } from '../context.ts';
@@ -112,6 +113,7 @@ export function registerSignedUrls(app: App, context: ServerContext): void {
           return { key: item.key, input };
         }),
       );
+      await limitClient(context.limiter, request, planned.length);
       const signed = await context.gate.run(planned.length, () =>
         Promise.all(planned.map(({ input }) => signer.signPlanned(input))),
       );

@@ -1,0 +1,67 @@
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { SignerError } from '../errors.ts';
+import type { ServiceConfig } from '../config/service-config.ts';
+import {
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  describeRedisUrl,
+  type RateLimiter,
+} from './rate-limit/index.ts';
+
+/** The configured limiter: per instance in memory, or shared through Redis with a fallback. */
+export function createLimiter(config: ServiceConfig, log: FastifyBaseLogger): RateLimiter {
+  const { store } = config.rateLimit;
+  if (store === 'memory') return createMemoryRateLimiter();
+  const where = describeRedisUrl(store);
+  return createRedisRateLimiter({
+    url: store,
+    fallback: createMemoryRateLimiter(),
+    onStoreProblem: (message) => {
+      log.warn(message);
+    },
+    onStoreRecovered: () => {
+      log.info(`rate-limit store ${where} is back; limits are shared again`);
+    },
+  });
+}
+
+function limited(retryAfterSeconds: number, who: string): SignerError {
+  return new SignerError(
+    'ERR_RATE_LIMITED',
+    `${who} is over its rate limit; retry in ${retryAfterSeconds} s`,
+    {
+      details: { retryAfterSeconds },
+    },
+  );
+}
+
+/**
+ * Counts `cost` signatures against the caller's bucket (a batch of 60 costs 60).
+ *
+ * @throws {SignerError} `ERR_RATE_LIMITED` with `retryAfterSeconds`
+ */
+export async function limitClient(
+  limiter: RateLimiter,
+  request: FastifyRequest,
+  cost: number,
+): Promise<void> {
+  const caller = request.caller;
+  if (caller === undefined) return;
+  const decision = await limiter.take(`client:${caller.name}`, cost, caller.rateLimit);
+  if (!decision.allowed) throw limited(decision.retryAfterSeconds, 'this client');
+}
+
+/**
+ * Counts one request against the remote address, before authentication, so an unauthenticated
+ * flood is refused cheaply.
+ *
+ * @throws {SignerError} `ERR_RATE_LIMITED` with `retryAfterSeconds`
+ */
+export async function limitAddress(
+  limiter: RateLimiter,
+  request: FastifyRequest,
+  rule: ServiceConfig['rateLimit']['ip'],
+): Promise<void> {
+  const decision = await limiter.take(`ip:${request.socket.remoteAddress ?? 'unknown'}`, 1, rule);
+  if (!decision.allowed) throw limited(decision.retryAfterSeconds, 'this address');
+}

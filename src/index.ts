@@ -40,7 +40,7 @@ export {
 } from './core/signing-key.ts';
 export type { HashAlgorithm, KeyAlgorithm } from './core/signing-key.ts';
 export { assertKeyPairId, planGrant } from './core/grant.ts';
-export type { Grant, SigningOptions } from './core/grant.ts';
+export type { Grant, GrantSummary, SigningOptions } from './core/grant.ts';
 export { planSignedUrl, signUrl, signUrlAsync } from './core/sign-url.ts';
 export type { SignUrlInput, SignedUrl } from './core/sign-url.ts';
 export {

@@ -46,6 +46,31 @@ export interface Grant {
   hash: HashAlgorithm;
 }
 
+/** What a signed URL or cookie set grants, as returned to callers (no policy bytes). */
+export interface GrantSummary {
+  policyType: PolicyType;
+  resource: string;
+  expiresAt: number;
+  notBefore?: number;
+  ipAddress?: string;
+  keyPairId: string;
+  hash: HashAlgorithm;
+}
+
+/** The caller-facing summary of a grant. */
+export function summarizeGrant(grant: Grant): GrantSummary {
+  const summary: GrantSummary = {
+    policyType: grant.policyType,
+    resource: grant.resource,
+    expiresAt: grant.expiresAt,
+    keyPairId: grant.keyPairId,
+    hash: grant.hash,
+  };
+  if (grant.notBefore !== undefined) summary.notBefore = grant.notBefore;
+  if (grant.ipAddress !== undefined) summary.ipAddress = grant.ipAddress;
+  return summary;
+}
+
 const KEY_PAIR_ID = /^[A-Z0-9]{1,64}$/;
 
 /**

@@ -1,10 +1,15 @@
 import { SignerError } from '../errors.ts';
 import { quoteInput } from './quote-input.ts';
 import { encodeCloudFrontBase64 } from './cloudfront-base64.ts';
-import { planGrant, type Grant, type SigningOptions } from './grant.ts';
-import type { PolicyType } from './policy.ts';
+import {
+  planGrant,
+  summarizeGrant,
+  type Grant,
+  type GrantSummary,
+  type SigningOptions,
+} from './grant.ts';
 import { signPolicy, signPolicyAsync } from './signature.ts';
-import { maxSignatureBytes, type HashAlgorithm } from './signing-key.ts';
+import { maxSignatureBytes } from './signing-key.ts';
 import { COOKIE, HASH_ALGORITHM_VALUE, type CloudFrontCookieName } from './wire-names.ts';
 
 /** Browsers drop a cookie whose name and value exceed 4,096 bytes (RFC 6265 section 6.1). */
@@ -20,15 +25,8 @@ export interface SignCookiesInput extends SigningOptions {
 /** Cookie name → value, in the order CloudFront documents them. */
 export type CloudFrontCookies = Partial<Record<CloudFrontCookieName, string>>;
 
-export interface SignedCookies {
+export interface SignedCookies extends GrantSummary {
   cookies: CloudFrontCookies;
-  policyType: PolicyType;
-  resource: string;
-  expiresAt: number;
-  notBefore?: number;
-  ipAddress?: string;
-  keyPairId: string;
-  hash: HashAlgorithm;
 }
 
 function assembleCookies(grant: Grant, signature: Buffer): SignedCookies {
@@ -46,17 +44,7 @@ function assembleCookies(grant: Grant, signature: Buffer): SignedCookies {
       );
     }
   }
-  const signed: SignedCookies = {
-    cookies,
-    policyType: grant.policyType,
-    resource: grant.resource,
-    expiresAt: grant.expiresAt,
-    keyPairId: grant.keyPairId,
-    hash: grant.hash,
-  };
-  if (grant.notBefore !== undefined) signed.notBefore = grant.notBefore;
-  if (grant.ipAddress !== undefined) signed.ipAddress = grant.ipAddress;
-  return signed;
+  return { cookies, ...summarizeGrant(grant) };
 }
 
 /**

@@ -1,10 +1,15 @@
 import { SignerError } from '../errors.ts';
 import { encodeCloudFrontBase64 } from './cloudfront-base64.ts';
-import { planGrant, type Grant, type SigningOptions } from './grant.ts';
-import type { PolicyType } from './policy.ts';
+import {
+  planGrant,
+  summarizeGrant,
+  type Grant,
+  type GrantSummary,
+  type SigningOptions,
+} from './grant.ts';
 import { signPolicy, signPolicyAsync } from './signature.ts';
 import { MAX_URL_BYTES } from './signable-url.ts';
-import { maxSignatureBytes, type HashAlgorithm } from './signing-key.ts';
+import { maxSignatureBytes } from './signing-key.ts';
 import { HASH_ALGORITHM_VALUE, QUERY } from './wire-names.ts';
 
 export interface SignUrlInput extends SigningOptions {
@@ -21,29 +26,8 @@ export interface SignUrlInput extends SigningOptions {
 }
 
 /** A signed URL and what it grants. */
-export interface SignedUrl {
+export interface SignedUrl extends GrantSummary {
   url: string;
-  policyType: PolicyType;
-  resource: string;
-  expiresAt: number;
-  notBefore?: number;
-  ipAddress?: string;
-  keyPairId: string;
-  hash: HashAlgorithm;
-}
-
-function describeGrant(grant: Grant, url: string): SignedUrl {
-  const signed: SignedUrl = {
-    url,
-    policyType: grant.policyType,
-    resource: grant.resource,
-    expiresAt: grant.expiresAt,
-    keyPairId: grant.keyPairId,
-    hash: grant.hash,
-  };
-  if (grant.notBefore !== undefined) signed.notBefore = grant.notBefore;
-  if (grant.ipAddress !== undefined) signed.ipAddress = grant.ipAddress;
-  return signed;
 }
 
 function assembleUrl(url: string, grant: Grant, signature: Buffer): string {
@@ -83,12 +67,12 @@ export function planSignedUrl(input: SignUrlInput): Grant {
 export function signUrl(input: SignUrlInput): SignedUrl {
   const grant = planSignedUrl(input);
   const signature = signPolicy(grant.policy, input.privateKey, grant.hash);
-  return describeGrant(grant, assembleUrl(input.url, grant, signature));
+  return { url: assembleUrl(input.url, grant, signature), ...summarizeGrant(grant) };
 }
 
 /** As {@link signUrl}, signing on libuv's thread pool instead of the calling thread. */
 export async function signUrlAsync(input: SignUrlInput): Promise<SignedUrl> {
   const grant = planSignedUrl(input);
   const signature = await signPolicyAsync(grant.policy, input.privateKey, grant.hash);
-  return describeGrant(grant, assembleUrl(input.url, grant, signature));
+  return { url: assembleUrl(input.url, grant, signature), ...summarizeGrant(grant) };
 }

@@ -2,22 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BlockList } from 'node:net';
 import fc from 'fast-check';
-import { SignerError, type ErrorCode } from '../../src/errors.ts';
+import { SignerError } from '../../src/errors.ts';
 import {
   ipv4BlockContains,
   parseIpv4,
   parseIpv4Block,
   parseViewerAddress,
 } from '../../src/core/ip-address.ts';
-
-function signerError(code: ErrorCode, expected: RegExp | string): (error: unknown) => boolean {
-  return (error) =>
-    error instanceof SignerError &&
-    error.code === code &&
-    (typeof expected === 'string'
-      ? error.message.includes(expected)
-      : expected.test(error.message));
-}
+import { signerError } from '../helpers/errors.ts';
 
 function dotted(value: number): string {
   return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');

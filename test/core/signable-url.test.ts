@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SignerError, type ErrorCode } from '../../src/errors.ts';
+
 import {
   CLOUDFRONT_QUERY_PARAMETERS,
   MAX_URL_BYTES,
@@ -9,17 +9,9 @@ import {
   buildObjectUrl,
   normalizeDistributionUrl,
 } from '../../src/core/signable-url.ts';
+import { signerError } from '../helpers/errors.ts';
 
 const BASE = 'https://d111111abcdef8.cloudfront.net';
-
-function signerError(code: ErrorCode, expected: RegExp | string): (error: unknown) => boolean {
-  return (error) =>
-    error instanceof SignerError &&
-    error.code === code &&
-    (typeof expected === 'string'
-      ? error.message.includes(expected)
-      : expected.test(error.message));
-}
 
 function isForbiddenCodePoint(codePoint: number): boolean {
   return (

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SignerError, type ErrorCode } from '../../src/errors.ts';
+
 import {
   MAX_EPOCH_SECONDS,
   describeRelative,
@@ -11,19 +11,11 @@ import {
   resolveValidityWindow,
   type TimeInput,
 } from '../../src/core/time.ts';
+import { signerError } from '../helpers/errors.ts';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 /** 2026-01-01T00:00:00Z: 56 years since 1970 with 14 leap days, 20,454 days × 86,400 s. */
 const NOW_SECONDS = 1_767_225_600;
-
-function signerError(code: ErrorCode, expected: RegExp | string): (error: unknown) => boolean {
-  return (error) =>
-    error instanceof SignerError &&
-    error.code === code &&
-    (typeof expected === 'string'
-      ? error.message.includes(expected)
-      : expected.test(error.message));
-}
 
 function expiry(input: TimeInput, now: Date = NOW): number {
   return resolveTime(input, now, 'expiry', 'down');

@@ -4,6 +4,7 @@ import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { SignerError } from '../errors.ts';
 import { assertKeyPairId } from '../core/grant.ts';
+import { findJsonKeyProblem } from '../core/json-keys.ts';
 import { quoteInput } from '../core/quote-input.ts';
 import { formatSetCookieHeaders } from '../core/sign-cookies.ts';
 import { normalizeDistributionUrl } from '../core/signable-url.ts';
@@ -148,10 +149,10 @@ function readClients(text: string, problems: Problems): { name: string; tokenSha
       );
       return;
     }
-    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
+    if (token.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7E]+$/.test(token)) {
       problems.add(
         'CFSIGN_API_KEYS',
-        `the token of client '${name}' must be at least ${MIN_TOKEN_LENGTH} characters without spaces (try: openssl rand -hex 32)`,
+        `the token of client '${name}' must be at least ${MIN_TOKEN_LENGTH} visible ASCII characters (try: cfsign token create)`,
       );
       return;
     }
@@ -197,15 +198,28 @@ type Draft = Record<string, unknown> & {
 
 /** Parses a configuration file: JSON when it ends in .json, YAML otherwise (YAML is a superset). */
 export function parseConfigText(text: string, path: string): unknown {
+  const json = path.endsWith('.json');
+  let value: unknown;
   try {
-    return path.endsWith('.json') ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+    // YAML refuses duplicate keys itself; JSON.parse would keep the last one silently.
+    value = json ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
     throw new SignerError(
       'ERR_CONFIG_INVALID',
-      `the file is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${detail ?? ''})`,
+      `the file is not valid ${json ? 'JSON' : 'YAML'} (${detail ?? ''})`,
     );
   }
+  const problem = json ? findJsonKeyProblem(text) : undefined;
+  if (problem !== undefined) {
+    throw new SignerError(
+      'ERR_CONFIG_INVALID',
+      problem.kind === 'duplicate'
+        ? `the file has the key ${quoteInput(problem.key)} twice in one object`
+        : `the file uses the reserved key ${quoteInput(problem.key)}`,
+    );
+  }
+  return value;
 }
 
 function readConfigFile(path: string): unknown {
@@ -378,6 +392,12 @@ function applyEnvironment(
     const names = distributions
       .filter(isRecord)
       .map((distribution) => ({ name: String(distribution['name']) }));
+    if (Array.isArray(draft['clients']) && draft['clients'].length > 0) {
+      problems.add(
+        'CFSIGN_API_KEYS',
+        'is set, but CFSIGN_CONFIG has clients; give clients in one place (CFSIGN_API_KEYS would grant every right)',
+      );
+    }
     draft['clients'] = readClients(apiKeys, problems).map((client) => ({
       ...client,
       allow: fullAccess(names),
@@ -389,6 +409,15 @@ function applyEnvironment(
       'CFSIGN_API_KEYS',
       'is required for a real distribution (name:token pairs), unless CFSIGN_AUTH=none says authentication happens in front of cfsign',
     );
+  }
+}
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
   }
 }
 
@@ -440,7 +469,18 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
     return resolved;
   });
 
-  const defaultRate: RateRule = file.rateLimit?.default ?? DEFAULTS.clientRate;
+  const maxBatchSize = file.server?.maxBatchSize ?? DEFAULTS.maxBatchSize;
+  // The default bucket always fits the largest batch; an explicit one is checked below.
+  const defaultRate: RateRule = file.rateLimit?.default ?? {
+    perSecond: DEFAULTS.clientRate.perSecond,
+    burst: Math.max(DEFAULTS.clientRate.burst, maxBatchSize),
+  };
+  if (defaultRate.burst < maxBatchSize) {
+    problems.add(
+      'rateLimit.default',
+      `burst (${defaultRate.burst}) is below the largest batch (${maxBatchSize}), which could then never pass`,
+    );
+  }
   const clientNames = new Set<string>();
   const digests = new Set<string>();
   const clients: ClientConfig[] = (file.clients ?? []).map((client, index) => {
@@ -451,7 +491,15 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
       problems.add(where, 'reuses the token digest of another client');
     clientNames.add(client.name);
     digests.add(client.tokenSha256);
+    const ruled = new Set<string>();
     const allow = client.allow.map((rule, ruleIndex): AllowRule => {
+      if (ruled.has(rule.distribution)) {
+        problems.add(
+          `${where}.allow.${ruleIndex}`,
+          `a second rule for ${quoteInput(rule.distribution)}; merge its prefixes into the first`,
+        );
+      }
+      ruled.add(rule.distribution);
       if (!names.has(rule.distribution))
         problems.add(
           `${where}.allow.${ruleIndex}.distribution`,
@@ -473,8 +521,7 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
       return resolved;
     });
     const rate = client.rateLimit ?? defaultRate;
-    const maxBatchSize = file.server?.maxBatchSize ?? DEFAULTS.maxBatchSize;
-    if (rate.burst < maxBatchSize) {
+    if (client.rateLimit !== undefined && rate.burst < maxBatchSize) {
       problems.add(
         `${where}.rateLimit`,
         `burst (${rate.burst}) is below the largest batch (${maxBatchSize}), which could then never pass`,
@@ -514,7 +561,7 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
   if (server.cookies?.sameSite !== undefined) cookies.sameSite = server.cookies.sameSite;
   problems.check('cookies (CFSIGN_COOKIE_*)', () => formatSetCookieHeaders({}, cookies));
   const store = file.rateLimit?.store ?? DEFAULTS.rateLimitStore;
-  if (store !== 'memory' && !/^rediss?:\/\/[^\s]+$/.test(store)) {
+  if (store !== 'memory' && !isRedisUrl(store)) {
     problems.add('rateLimit.store (CFSIGN_RATE_LIMIT_STORE)', "must be 'memory' or a redis:// URL");
   }
   return {
@@ -585,7 +632,8 @@ export function loadConfig(env: Environment): ServiceConfig {
     problems.lines.push(
       configPath === undefined ? `configuration: ${line}` : `CFSIGN_CONFIG: ${line}`,
     );
-  if (problems.lines.length > 0) fail(problems);
+  // With a schema-valid draft, resolve too, so every problem is reported in one go.
+  if (schemaProblems.length > 0) fail(problems);
   const config = resolve(draft as ConfigFile, mode, problems);
   if (problems.lines.length === 0 && !Value.Check(ServiceConfigSchema, config)) {
     problems.add('configuration', 'does not match the resolved configuration schema');

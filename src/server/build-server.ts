@@ -125,6 +125,8 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // A HEAD would sign, audit and spend a token for a link nobody receives.
+    exposeHeadRoutes: false,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 200 },
     // Malformed URLs and HTTP framing get the same error shape as everything else.
     frameworkErrors: answerFrameworkError,
@@ -153,6 +155,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
 
   app.decorate('cfsign', context);
   app.decorateRequest('caller', undefined);
+  app.decorateRequest('live', undefined);
   app.decorateRequest('keyPairId', undefined);
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
@@ -176,7 +179,9 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     // Links and cookies must never be cached by a browser or a proxy, errors included.
     void reply.header('cache-control', 'no-store');
     await limitAddress(context.limiter, request, config.rateLimit.ip);
-    request.caller = context.live.authenticate(request);
+    // One snapshot per request: a reload never mixes old and new keys or rules in one request.
+    request.live = context.live;
+    request.caller = request.live.authenticate(request);
   });
   app.addHook('preValidation', async (request) => {
     const problem = (request.query as ParsedQuery | undefined)?.[QUERY_PROBLEM];

@@ -80,15 +80,15 @@ export function createLiveKeys(
 }
 
 /**
- * The distribution a request names, or the first one configured.
+ * The distribution a request names, or the first one configured, in the request's snapshot.
  *
  * @throws {SignerError} `ERR_DISTRIBUTION_UNKNOWN`
  */
 export function distributionFor(
-  context: ServerContext,
+  request: FastifyRequest,
   name: string | undefined,
 ): LiveDistribution {
-  const { distributions } = context.live;
+  const { distributions } = liveOf(request);
   const live = name === undefined ? distributions.values().next().value : distributions.get(name);
   if (live === undefined) {
     throw new SignerError(
@@ -99,8 +99,16 @@ export function distributionFor(
   return live;
 }
 
+/** The state this request took at its start: one version of keys and rules, start to end. */
+export function liveOf(request: FastifyRequest): LiveKeys {
+  if (request.live === undefined) throw new Error('a signing route ran without its snapshot');
+  return request.live;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The keys, clients and rules in force when the request arrived (a reload swaps whole). */
+    live: LiveKeys | undefined;
     /** Filled by authentication on protected routes. */
     caller: Caller | undefined;
     /** The Key-Pair-Id that signed this request's links, for the request log line. */

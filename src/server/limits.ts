@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { SignerError } from '../errors.ts';
+import { requireCaller } from './auth.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import {
   createMemoryRateLimiter,
@@ -45,8 +46,7 @@ export async function limitClient(
   request: FastifyRequest,
   cost: number,
 ): Promise<void> {
-  const caller = request.caller;
-  if (caller === undefined) return;
+  const caller = requireCaller(request);
   const decision = await limiter.take(`client:${caller.name}`, cost, caller.rateLimit);
   if (!decision.allowed) throw limited(decision.retryAfterSeconds, 'this client');
 }

@@ -43,6 +43,18 @@ export function loadKeyrings(
       keyrings.set(distribution.name, createKeyring(entries, distribution.activeKey));
     }
   }
+  // A Key-Pair-Id names one key: verification looks keys up by id across distributions.
+  const byId = new Map<string, string>();
+  for (const keyring of keyrings.values()) {
+    for (const id of keyring.keyPairIds) {
+      const der = keyring.get(id)?.export({ type: 'spki', format: 'der' }).toString('base64') ?? '';
+      const seen = byId.get(id);
+      if (seen !== undefined && seen !== der) {
+        problems.push(`the key id ${id} names two different keys; a Key-Pair-Id names one key`);
+      }
+      byId.set(id, der);
+    }
+  }
   if (problems.length > 0) {
     throw new SignerError(
       'ERR_CONFIG_INVALID',

@@ -28,6 +28,18 @@ function watchedFiles(config: ServiceConfig, env: Environment): string[] {
 
 const DEBOUNCE_MS = 250;
 
+/** Settings a running server read once; a reload reports their change instead of applying it. */
+const RESTART_ONLY = [
+  'host',
+  'port',
+  'logLevel',
+  'rateLimit',
+  'cookies',
+  'maxBatchSize',
+  'maxSigningInFlight',
+  'shutdownDelaySeconds',
+] as const satisfies readonly (keyof ServiceConfig)[];
+
 /**
  * Reloads on demand (SIGHUP) and, with `watchFiles`, when the configuration file or a key file
  * changes. Everything is validated before the swap; the keys, their Key-Pair-Ids, the clients
@@ -75,8 +87,14 @@ export function createReloader(
     try {
       const config = loadConfig(env);
       const keyrings = loadKeyrings(config.distributions, env);
-      if (config.host !== context.config.host || config.port !== context.config.port) {
-        app.log.warn('host and port changes take effect only on restart');
+      const needRestart = RESTART_ONLY.filter(
+        (setting) => JSON.stringify(config[setting]) !== JSON.stringify(context.config[setting]),
+      );
+      if (needRestart.length > 0) {
+        app.log.warn(
+          { settings: needRestart },
+          'these settings changed but take effect only on restart; distributions, keys and clients were reloaded',
+        );
       }
       context.live = createLiveKeys(config, keyrings, context.metrics, context.now);
       context.metrics.reloads.inc();

@@ -31,8 +31,6 @@ export interface Signer {
   planObject(objectKey: string, request: GrantRequest): SignUrlInput;
   /** Signs a planned request on libuv's pool. */
   signPlanned(input: SignUrlInput): Promise<SignedUrl>;
-  /** planObject then signPlanned. */
-  signObject(objectKey: string, request: GrantRequest): Promise<SignedUrl>;
   signCookies(keyPattern: string, request: GrantRequest): Promise<SignedCookies>;
 }
 
@@ -99,7 +97,6 @@ export function createSigner(
     ttlOf,
     planObject,
     signPlanned,
-    signObject: (objectKey, request) => signPlanned(planObject(objectKey, request)),
     async signCookies(keyPattern, request) {
       const signed = await signCookiesAsync({
         ...options(request, now()),

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SignerError } from '../../src/errors.ts';
 import { loadConfig, type Environment } from '../../src/config/load-config.ts';
-import { DISTRIBUTION, fixturePem, RSA } from '../helpers/fixtures.ts';
+import { DISTRIBUTION, fixturePath, fixturePem, RSA } from '../helpers/fixtures.ts';
 import { loadKeyrings } from '../../src/server/load-keyring.ts';
 import {
   MULTI_TENANT_CONFIG,
@@ -165,5 +165,82 @@ describe('CFSIGN_CONFIG', () => {
     assert.deepEqual(problems, [
       'MEDIA_KEY (KENV): the environment variable meant to hold the key is not set',
     ]);
+  });
+});
+
+describe('CFSIGN_CONFIG rules that would widen or mislead', () => {
+  it('refuses CFSIGN_API_KEYS beside file clients, two rules for one distribution, and a bad Redis URL', (t) => {
+    const [media, downloads] = MULTI_TENANT_CONFIG.distributions;
+    const [acme] = MULTI_TENANT_CONFIG.clients;
+    assert.ok(media && downloads && acme);
+    const file = {
+      distributions: [
+        media,
+        { ...downloads, keys: [{ id: RSA.keyPairId, privateKeyFile: '/elsewhere.pem' }] },
+      ],
+      clients: [
+        {
+          ...acme,
+          allow: [{ distribution: 'media', prefixes: ['a/'] }, { distribution: 'media' }],
+        },
+      ],
+      rateLimit: { store: 'redis://[::1' },
+    };
+    const path = writeConfigFile(t, file);
+    const withKeys = problemsOf({
+      CFSIGN_CONFIG: path,
+      CFSIGN_API_KEYS: 'ops:tok-ops-0123456789abcdef',
+    });
+    assert.match(withKeys.join('\n'), /CFSIGN_API_KEYS: is set, but CFSIGN_CONFIG has clients/);
+    const text = problemsOf({ CFSIGN_CONFIG: path }).join('\n');
+    assert.match(text, /clients\.0\.allow\.1: a second rule for 'media'/);
+    assert.match(
+      text,
+      /rateLimit\.store \(CFSIGN_RATE_LIMIT_STORE\): must be 'memory' or a redis:\/\/ URL/,
+    );
+  });
+
+  it('refuses one key id for two different keys, once the keys are loaded', (t) => {
+    const [media, downloads] = MULTI_TENANT_CONFIG.distributions;
+    assert.ok(media && downloads);
+    const file = {
+      distributions: [
+        media,
+        {
+          ...downloads,
+          keys: [{ id: RSA.keyPairId, privateKeyFile: fixturePath('rsa-2048-other.pem') }],
+        },
+      ],
+      auth: 'none',
+    };
+    const env = { CFSIGN_CONFIG: writeConfigFile(t, file) };
+    assert.throws(
+      () => loadKeyrings(loadConfig(env).distributions, env),
+      (error) =>
+        error instanceof SignerError &&
+        /the key id K2JCJMDEHXQW5F names two different keys/.test(error.message),
+    );
+  });
+
+  it('refuses a JSON file that repeats a key, which JSON.parse would silently resolve', (t) => {
+    const path = writeConfigFile(t, {}, 'cfsign.json');
+    writeFileSync(path, '{"distributions":[],"distributions":[]}');
+    assert.match(
+      problemsOf({ CFSIGN_CONFIG: path }).join('\n'),
+      /the file has the key 'distributions' twice/,
+    );
+  });
+
+  it('sizes the default bucket to the largest batch, and refuses an explicit one that is smaller', (t) => {
+    const bigBatches = { ...MULTI_TENANT_CONFIG, server: { maxBatchSize: 500 } };
+    assert.equal(
+      loadConfig({ CFSIGN_CONFIG: writeConfigFile(t, bigBatches) }).clients[0]?.rateLimit.burst,
+      500,
+    );
+    const small = { ...bigBatches, rateLimit: { default: { perSecond: 10, burst: 20 } } };
+    assert.match(
+      problemsOf({ CFSIGN_CONFIG: writeConfigFile(t, small) }).join('\n'),
+      /rateLimit\.default: burst \(20\) is below the largest batch \(500\)/,
+    );
   });
 });

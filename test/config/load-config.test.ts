@@ -123,7 +123,7 @@ describe('loadConfig', () => {
       CFSIGN_API_KEYS: `web:${secret},oops,web:${TOKENS.web},x y:${TOKENS.batch}`,
     });
     const text = problems.join('\n');
-    assert.match(text, /the token of client 'web' must be at least 16 characters/);
+    assert.match(text, /the token of client 'web' must be at least 16 visible ASCII characters/);
     assert.match(text, /entry 2 is not name:token/);
     assert.match(text, /entry 4 is not name:token/);
     assert.ok(!text.includes(secret) && !text.includes(TOKENS.web) && !text.includes(TOKENS.batch));

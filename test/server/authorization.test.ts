@@ -240,3 +240,36 @@ describe('overload', () => {
     assert.equal(errorOf(shed, 503, 'ERR_OVERLOADED'), 'internal error');
   });
 });
+
+describe('requests that must not sign', () => {
+  it('answers HEAD with 404, signing and auditing nothing', async (t) => {
+    const server = await multiTenant(t);
+    const response = await server.app.inject({
+      method: 'HEAD',
+      url: '/generate-signed-url?object_key=videos/a.mp4',
+      headers: bearer('broad'),
+    });
+    assert.equal(response.statusCode, 404);
+    assert.equal(server.logs.filter((line) => line['audit'] === 'issued').length, 0);
+  });
+
+  it('spends no rate-limit tokens on a request shed with 503', async (t) => {
+    const limited = {
+      ...MULTI_TENANT_CONFIG,
+      clients: MULTI_TENANT_CONFIG.clients.map((client) =>
+        client.name === 'broad' ? { ...client, rateLimit: { perSecond: 0.001, burst: 2 } } : client,
+      ),
+      server: { maxSigningInFlight: 1, maxBatchSize: 2 },
+    };
+    const server = await build(t, { CFSIGN_CONFIG: writeConfigFile(t, limited) });
+    const sign = () =>
+      server.app.inject({
+        url: '/generate-signed-url?object_key=videos/a.mp4',
+        headers: bearer('broad'),
+      });
+    const [first, second] = await Promise.all([sign(), sign()]);
+    assert.deepEqual([first.statusCode, second.statusCode].sort(), [200, 503]);
+    assert.equal((await sign()).statusCode, 200, 'the shed request left its token');
+    assert.equal((await sign()).statusCode, 429);
+  });
+});

@@ -133,3 +133,23 @@ describe('reload', () => {
     assert.equal(await signedKeyId(server), ECDSA.keyPairId);
   });
 });
+
+describe('reload of settings read once', () => {
+  it('says which changed settings need a restart, and still reloads keys and clients', async (t) => {
+    const { server, path, env } = await setup(t);
+    const reloader = createReloader(server.app, env, { watchFiles: false });
+    t.after(() => {
+      reloader.close();
+    });
+    writeFileSync(
+      path,
+      stringify({ ...withActiveKey(ECDSA.keyPairId), server: { maxBatchSize: 5 } }),
+    );
+    assert.equal(reloader.reload('test'), true);
+    const warning = server.logs.find((line) =>
+      /take effect only on restart/.test(String(line['msg'])),
+    );
+    assert.deepEqual(warning?.['settings'], ['maxBatchSize']);
+    assert.equal(await signedKeyId(server), ECDSA.keyPairId);
+  });
+});

@@ -46,15 +46,18 @@ export function registerGenerateSignedUrl(app: App, context: ServerContext): voi
     },
     async (request) => {
       const { object_key: objectKey, ttl, distribution: name } = request.query;
-      const distribution = distributionFor(context, name);
+      const distribution = distributionFor(request, name);
       const grant = { expiresIn: ttl === undefined ? undefined : Number(ttl) };
       const input = distribution.signer.planObject(objectKey, grant);
       authorizeGrant(ruleFor(requireCaller(request), distribution.config), {
         objectKey,
         ttl: distribution.signer.ttlOf(grant),
       });
-      await limitClient(context.limiter, request, 1);
-      const signed = await context.gate.run(1, () => distribution.signer.signPlanned(input));
+      const signed = await context.gate.run(1, async () => {
+        // Tokens are spent only once a signing slot is held, so a 503 costs the client nothing.
+        await limitClient(context.limiter, request, 1);
+        return distribution.signer.signPlanned(input);
+      });
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {
         kind: 'url',

@@ -64,17 +64,18 @@ export function registerSignedCookies(app: App, context: ServerContext): void {
     },
     async (request, reply) => {
       const { resource, expiresIn, notBefore, ipAddress, distribution: name } = request.body;
-      const distribution = distributionFor(context, name);
+      const distribution = distributionFor(request, name);
       const grant = { expiresIn, notBefore, ipAddress };
       authorizeGrant(ruleFor(requireCaller(request), distribution.config), {
         keyPattern: resource,
         ttl: distribution.signer.ttlOf(grant),
         cookies: true,
       });
-      await limitClient(context.limiter, request, 1);
-      const signed = await context.gate.run(1, () =>
-        distribution.signer.signCookies(resource, grant),
-      );
+      const signed = await context.gate.run(1, async () => {
+        // Tokens are spent only once a signing slot is held, so a 503 costs the client nothing.
+        await limitClient(context.limiter, request, 1);
+        return distribution.signer.signCookies(resource, grant);
+      });
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {
         kind: 'cookies',

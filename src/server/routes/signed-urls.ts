@@ -91,7 +91,7 @@ export function registerSignedUrls(app: App, context: ServerContext): void {
       },
     },
     async (request) => {
-      const distribution = distributionFor(context, request.body.distribution);
+      const distribution = distributionFor(request, request.body.distribution);
       const rule = ruleFor(requireCaller(request), distribution.config);
       const { signer } = distribution;
       // Every item is checked and authorized before any is signed: a batch is granted whole
@@ -113,10 +113,11 @@ export function registerSignedUrls(app: App, context: ServerContext): void {
           return { key: item.key, input };
         }),
       );
-      await limitClient(context.limiter, request, planned.length);
-      const signed = await context.gate.run(planned.length, () =>
-        Promise.all(planned.map(({ input }) => signer.signPlanned(input))),
-      );
+      const signed = await context.gate.run(planned.length, async () => {
+        // Tokens are spent only once signing slots are held, so a 503 costs the client nothing.
+        await limitClient(context.limiter, request, planned.length);
+        return Promise.all(planned.map(({ input }) => signer.signPlanned(input)));
+      });
       request.keyPairId = signed[0]?.keyPairId;
       signed.forEach((link, index) => {
         const item = request.body.items[index];

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { parseViewerAddress } from '../../core/ip-address.ts';
 import { resolveTime } from '../../core/time.ts';
 import { verifyCookies, verifyUrl, type VerifyOptions } from '../../core/verify.ts';
-import type { App, ServerContext } from '../context.ts';
+import { liveOf, type App, type ServerContext } from '../context.ts';
 import { errorResponses } from '../schemas.ts';
 
 const BodySchema = Type.Object(
@@ -81,7 +81,7 @@ export function registerVerify(app: App, context: ServerContext): void {
       const { url, cookies, ipAddress, at } = request.body;
       const now = context.now();
       const options: VerifyOptions = {
-        keys: context.live.keys,
+        keys: liveOf(request).keys,
         now: at === undefined ? now : new Date(resolveTime(at, now, 'at', 'down') * 1000),
       };
       if (ipAddress !== undefined) options.ipAddress = parseViewerAddress(ipAddress);

@@ -53,6 +53,20 @@ describe('architecture', () => {
     }
   });
 
+  it('lets config/ import only core, errors, node built-ins and its schema and YAML libraries', () => {
+    for (const file of sourceFiles('config/')) {
+      for (const specifier of importsOf(file)) {
+        const allowed =
+          specifier.startsWith('node:') ||
+          specifier.startsWith('../core/') ||
+          specifier === '../errors.ts' ||
+          specifier.startsWith('./') ||
+          ['typebox', 'typebox/value', 'yaml'].includes(specifier);
+        assert.ok(allowed, `${file} imports ${specifier}`);
+      }
+    }
+  });
+
   it('never lets the library import the CLI or the server', () => {
     for (const file of [
       ...sourceFiles('core/'),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { MAX_HEADER_BYTES } from '../../src/server/build-server.ts';
 import { AUTH, build } from '../helpers/server.ts';
 
 function errorOf(body: string): { error: string; message: string; requestId: string } {
@@ -104,6 +105,32 @@ describe('HTTP framing', () => {
       socket.on('error', reject);
     });
     assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const body = errorOf(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+    assert.equal(body.error, 'ERR_REQUEST_INVALID');
+  });
+
+  it('answers 431 in the usual error shape when the headers exceed 16 KiB', async (t) => {
+    const { app } = await build(t);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address !== null && typeof address === 'object');
+    const send = (headerBytes: number) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(address.port, '127.0.0.1', () => {
+          socket.write(
+            `GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: ${'a'.repeat(headerBytes)}\r\n\r\n`,
+          );
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        socket.on('end', () => {
+          resolve(text);
+        });
+        socket.on('error', reject);
+      });
+    assert.match(await send(MAX_HEADER_BYTES - 1024), /^HTTP\/1\.1 200 OK\r\n/);
+    const reply = await send(MAX_HEADER_BYTES);
+    assert.match(reply, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     const body = errorOf(reply.slice(reply.indexOf('\r\n\r\n') + 4));
     assert.equal(body.error, 'ERR_REQUEST_INVALID');
   });

@@ -26,6 +26,7 @@ export { parseIpv4Block, ipv4BlockContains, parseViewerAddress } from './core/ip
 export type { Ipv4Block } from './core/ip-address.ts';
 export {
   MAX_EPOCH_SECONDS,
+  alignExpiry,
   parseDuration,
   resolveTime,
   resolveValidityWindow,
@@ -41,12 +42,13 @@ export {
 export type { HashAlgorithm, KeyAlgorithm } from './core/signing-key.ts';
 export { assertKeyPairId, planGrant } from './core/grant.ts';
 export type { Grant, GrantSummary, SigningOptions } from './core/grant.ts';
-export { planSignedUrl, signUrl, signUrlAsync } from './core/sign-url.ts';
+export { planSignedUrl, signUrl, signUrlAsync, completeSignedUrl } from './core/sign-url.ts';
 export type { SignUrlInput, SignedUrl } from './core/sign-url.ts';
 export {
   signCookies,
   signCookiesAsync,
   planSignedCookies,
+  completeSignedCookies,
   formatSetCookieHeaders,
   MAX_COOKIE_BYTES,
 } from './core/sign-cookies.ts';

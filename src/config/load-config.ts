@@ -56,6 +56,7 @@ export const ENVIRONMENT_VARIABLES = [
   'CFSIGN_AUTH',
   'CFSIGN_DEFAULT_TTL',
   'CFSIGN_MAX_TTL',
+  'CFSIGN_LINK_WINDOW',
   'CFSIGN_HASH',
   'CFSIGN_LOG_LEVEL',
   'CFSIGN_MAX_BATCH',
@@ -327,11 +328,14 @@ function applyEnvironment(
   if (defaultTtl !== undefined && maxTtl !== undefined && defaultTtl > maxTtl) {
     problems.add('CFSIGN_DEFAULT_TTL', `(${defaultTtl} s) is above CFSIGN_MAX_TTL (${maxTtl} s)`);
   }
+  // 0 stands for absent or refused (readSeconds has said why).
+  const linkWindow = readSeconds(env, 'CFSIGN_LINK_WINDOW', 0, problems);
   for (const distribution of distributions) {
     if (!isRecord(distribution)) continue;
     if (hash === 'sha1' || hash === 'sha256') distribution['hash'] = hash;
     if (defaultTtl !== undefined) distribution['defaultTtl'] = defaultTtl;
     if (maxTtl !== undefined) distribution['maxTtl'] = maxTtl;
+    if (linkWindow > 0) distribution['linkWindow'] = linkWindow;
   }
 
   const server = (draft.server ??= {});
@@ -457,6 +461,13 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
     const maxTtl = distribution.maxTtl ?? Math.max(DEFAULTS.maxTtl, defaultTtl);
     if (defaultTtl > maxTtl)
       problems.add(`${where}.defaultTtl`, `(${defaultTtl} s) is above maxTtl (${maxTtl} s)`);
+    const { linkWindow } = distribution;
+    if (linkWindow !== undefined && linkWindow > maxTtl) {
+      problems.add(
+        `${where}.linkWindow`,
+        `(${linkWindow} s) is above maxTtl (${maxTtl} s): no expiry could be rounded to its edge`,
+      );
+    }
     const resolved: DistributionConfig = {
       name: distribution.name,
       url,
@@ -466,6 +477,7 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
       maxTtl,
     };
     if (distribution.hash !== undefined) resolved.hash = distribution.hash;
+    if (linkWindow !== undefined) resolved.linkWindow = linkWindow;
     return resolved;
   });
 

@@ -69,6 +69,11 @@ const DistributionFileSchema = Type.Object(
     hash: Type.Optional(HashSchema),
     defaultTtl: Type.Optional(SecondsSchema),
     maxTtl: Type.Optional(SecondsSchema),
+    /**
+     * Stable links: expiries round up to a multiple of this many seconds (never past the
+     * lifetime cap), so repeated requests for one object get the same URL. Off by default.
+     */
+    linkWindow: Type.Optional(SecondsSchema),
   },
   { additionalProperties: false },
 );
@@ -169,6 +174,7 @@ const DistributionSchema = Type.Object(
     hash: Type.Optional(HashSchema),
     defaultTtl: SecondsSchema,
     maxTtl: SecondsSchema,
+    linkWindow: Type.Optional(SecondsSchema),
   },
   { additionalProperties: false },
 );

@@ -29,7 +29,13 @@ export interface SignedCookies extends GrantSummary {
   cookies: CloudFrontCookies;
 }
 
-function assembleCookies(grant: Grant, signature: Buffer): SignedCookies {
+/**
+ * The cookies for a grant from {@link planSignedCookies} and a signature of its policy, for
+ * callers that sign, or reuse a signature, themselves.
+ *
+ * @throws {SignerError} `ERR_COOKIE_TOO_LARGE`
+ */
+export function completeSignedCookies(grant: Grant, signature: Buffer): SignedCookies {
   const cookies: CloudFrontCookies = {};
   if (grant.policyType === 'canned') cookies[COOKIE.expires] = String(grant.expiresAt);
   else cookies[COOKIE.policy] = encodeCloudFrontBase64(grant.policy);
@@ -54,7 +60,7 @@ function assembleCookies(grant: Grant, signature: Buffer): SignedCookies {
  */
 export function planSignedCookies(input: SignCookiesInput): Grant {
   const grant = planGrant(input, input);
-  assembleCookies(grant, Buffer.alloc(maxSignatureBytes(input.privateKey)));
+  completeSignedCookies(grant, Buffer.alloc(maxSignatureBytes(input.privateKey)));
   return grant;
 }
 
@@ -66,13 +72,14 @@ export function planSignedCookies(input: SignCookiesInput): Grant {
  */
 export function signCookies(input: SignCookiesInput): SignedCookies {
   const grant = planSignedCookies(input);
-  return assembleCookies(grant, signPolicy(grant.policy, input.privateKey, grant.hash));
+  return completeSignedCookies(grant, signPolicy(grant.policy, input.privateKey, grant.hash));
 }
 
 /** As {@link signCookies}, signing on libuv's thread pool. */
 export async function signCookiesAsync(input: SignCookiesInput): Promise<SignedCookies> {
   const grant = planSignedCookies(input);
-  return assembleCookies(grant, await signPolicyAsync(grant.policy, input.privateKey, grant.hash));
+  const signature = await signPolicyAsync(grant.policy, input.privateKey, grant.hash);
+  return completeSignedCookies(grant, signature);
 }
 
 export interface SetCookieOptions {

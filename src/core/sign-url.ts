@@ -66,13 +66,24 @@ export function planSignedUrl(input: SignUrlInput): Grant {
  */
 export function signUrl(input: SignUrlInput): SignedUrl {
   const grant = planSignedUrl(input);
-  const signature = signPolicy(grant.policy, input.privateKey, grant.hash);
-  return { url: assembleUrl(input.url, grant, signature), ...summarizeGrant(grant) };
+  return completeSignedUrl(
+    input.url,
+    grant,
+    signPolicy(grant.policy, input.privateKey, grant.hash),
+  );
 }
 
 /** As {@link signUrl}, signing on libuv's thread pool instead of the calling thread. */
 export async function signUrlAsync(input: SignUrlInput): Promise<SignedUrl> {
   const grant = planSignedUrl(input);
   const signature = await signPolicyAsync(grant.policy, input.privateKey, grant.hash);
-  return { url: assembleUrl(input.url, grant, signature), ...summarizeGrant(grant) };
+  return completeSignedUrl(input.url, grant, signature);
+}
+
+/**
+ * The signed URL for a grant from {@link planSignedUrl} (of the same `url`) and a signature
+ * of its policy, for callers that sign, or reuse a signature, themselves.
+ */
+export function completeSignedUrl(url: string, grant: Grant, signature: Buffer): SignedUrl {
+  return { url: assembleUrl(url, grant, signature), ...summarizeGrant(grant) };
 }

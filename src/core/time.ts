@@ -31,6 +31,24 @@ export function epochSeconds(now: Date): number {
   return Math.floor(nowMilliseconds(now) / 1000);
 }
 
+/**
+ * The expiry of a stable link: `now + ttl` rounded up to the next multiple of `window` seconds
+ * since the epoch, so that every request within one window gets the same expiry, and so the
+ * same URL and signature. Where that edge would pass `now + maxTtl`, the exact `now + ttl` is
+ * kept: rounding never lengthens a link past its cap, nor shortens it below what was asked.
+ */
+export function alignExpiry(
+  nowSeconds: number,
+  ttl: number,
+  window: number | undefined,
+  maxTtl: number,
+): number {
+  const exact = nowSeconds + ttl;
+  if (window === undefined || window <= 1) return exact;
+  const edge = Math.ceil(exact / window) * window;
+  return edge <= nowSeconds + maxTtl ? edge : exact;
+}
+
 /** Seconds in a duration like `90s`, `15m`, `1h`, `7d` or `1h30m`, or undefined if it is not one. */
 export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text);

@@ -6,6 +6,7 @@ export interface ServiceMetrics {
   requests: Counter<'route' | 'method' | 'status'>;
   latency: Histogram<'route' | 'method' | 'status'>;
   signatures: Counter<'key_pair_id' | 'algorithm' | 'hash'>;
+  signatureCacheHits: Counter<'key_pair_id'>;
   errors: Counter<'code'>;
   reloads: Counter;
   reloadFailures: Counter;
@@ -31,8 +32,14 @@ export function createMetrics(options: { processMetrics: boolean }): ServiceMetr
     }),
     signatures: new Counter({
       name: 'cfsign_signatures_total',
-      help: 'Signatures made, by Key-Pair-Id, key algorithm and hash.',
+      help: 'Private-key signatures made, by Key-Pair-Id, key algorithm and hash.',
       labelNames: ['key_pair_id', 'algorithm', 'hash'],
+      registers: [registry],
+    }),
+    signatureCacheHits: new Counter({
+      name: 'cfsign_signature_cache_hits_total',
+      help: 'Links and cookie sets that reused the signature of an identical policy instead of signing again.',
+      labelNames: ['key_pair_id'],
       registers: [registry],
     }),
     errors: new Counter({

@@ -1,18 +1,24 @@
 import type { DistributionConfig } from '../config/service-config.ts';
 import { SignerError } from '../errors.ts';
 import { buildObjectPattern } from '../core/resource-pattern.ts';
-import { signCookiesAsync, type SignedCookies } from '../core/sign-cookies.ts';
 import {
+  completeSignedCookies,
+  planSignedCookies,
+  type SignedCookies,
+} from '../core/sign-cookies.ts';
+import {
+  completeSignedUrl,
   planSignedUrl,
-  signUrlAsync,
   type SignedUrl,
   type SignUrlInput,
 } from '../core/sign-url.ts';
+import { signPolicyAsync } from '../core/signature.ts';
 import { buildObjectUrl } from '../core/signable-url.ts';
-import { epochSeconds, type TimeInput } from '../core/time.ts';
-import type { SigningOptions } from '../core/grant.ts';
+import { alignExpiry, epochSeconds, type TimeInput } from '../core/time.ts';
+import type { Grant, SigningOptions } from '../core/grant.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { createSignatureCache, SIGNATURE_CACHE_ENTRIES } from './signature-cache.ts';
 
 /** Conditions a caller may ask for on one link or cookie set. */
 export interface GrantRequest {
@@ -24,14 +30,25 @@ export interface GrantRequest {
   resource?: string | undefined;
 }
 
+/** A URL checked and planned, ready to sign. */
+export interface PlannedUrl {
+  url: string;
+  grant: Grant;
+}
+
 export interface Signer {
   /** The lifetime a request gets: its own, else the default; over the maximum is refused. */
   ttlOf(request: GrantRequest): number;
-  /** Checks a request fully without signing, so a batch can be refused whole before any work. */
-  planObject(objectKey: string, request: GrantRequest): SignUrlInput;
-  /** Signs a planned request on libuv's pool. */
-  signPlanned(input: SignUrlInput): Promise<SignedUrl>;
-  signCookies(keyPattern: string, request: GrantRequest): Promise<SignedCookies>;
+  /**
+   * Checks a request fully without signing, so a batch can be refused whole before any work.
+   * `ttlCap` is the caller's own lifetime cap, which a stable expiry never passes.
+   */
+  planObject(objectKey: string, request: GrantRequest, ttlCap?: number): PlannedUrl;
+  /** Signs a planned URL on libuv's pool, or reuses the signature of the same policy. */
+  signPlanned(plan: PlannedUrl): Promise<SignedUrl>;
+  /** As planObject, for cookies over a key pattern. */
+  planCookies(keyPattern: string, request: GrantRequest, ttlCap?: number): Grant;
+  signPlannedCookies(grant: Grant): Promise<SignedCookies>;
 }
 
 /** A distribution's signer over the active key of its keyring; settings are read once. */
@@ -41,9 +58,15 @@ export function createSigner(
   metrics: ServiceMetrics,
   now: () => Date,
 ): Signer {
-  const { url: distributionUrl, defaultTtl, maxTtl, hash } = distribution;
+  const { url: distributionUrl, defaultTtl, maxTtl, hash, linkWindow } = distribution;
   const active = keyring.active;
-  const algorithm = active.privateKey.asymmetricKeyType ?? 'unknown';
+  const labels = {
+    key_pair_id: active.keyPairId,
+    algorithm: active.privateKey.asymmetricKeyType ?? 'unknown',
+  };
+  const signatures = createSignatureCache(SIGNATURE_CACHE_ENTRIES, () => {
+    metrics.signatureCacheHits.inc({ key_pair_id: active.keyPairId });
+  });
 
   function ttlOf(request: GrantRequest): number {
     const ttl = request.expiresIn ?? defaultTtl;
@@ -57,11 +80,13 @@ export function createSigner(
     return ttl;
   }
 
-  function options(request: GrantRequest, at: Date): SigningOptions {
+  function options(request: GrantRequest, ttlCap: number | undefined): SigningOptions {
+    const at = now();
+    const cap = Math.min(maxTtl, ttlCap ?? maxTtl);
     const signing: SigningOptions = {
       keyPairId: active.keyPairId,
       privateKey: active.privateKey,
-      expires: epochSeconds(at) + ttlOf(request),
+      expires: alignExpiry(epochSeconds(at), ttlOf(request), linkWindow, cap),
       now: at,
     };
     if (hash !== undefined) signing.hash = hash;
@@ -70,40 +95,35 @@ export function createSigner(
     return signing;
   }
 
-  function count(signed: { keyPairId: string; hash: string }): void {
-    metrics.signatures.inc({ key_pair_id: signed.keyPairId, algorithm, hash: signed.hash });
-  }
-
-  function planObject(objectKey: string, request: GrantRequest): SignUrlInput {
-    const at = now();
-    const input: SignUrlInput = {
-      ...options(request, at),
-      url: buildObjectUrl(distributionUrl, objectKey),
-    };
-    if (request.resource !== undefined) {
-      input.resource = buildObjectPattern(distributionUrl, request.resource);
-    }
-    planSignedUrl(input);
-    return input;
-  }
-
-  async function signPlanned(input: SignUrlInput): Promise<SignedUrl> {
-    const signed = await signUrlAsync(input);
-    count(signed);
-    return signed;
+  function sign(grant: Grant): Promise<Buffer> {
+    return signatures.sign(grant.policy, async (policy) => {
+      const signature = await signPolicyAsync(policy, active.privateKey, grant.hash);
+      metrics.signatures.inc({ ...labels, hash: grant.hash });
+      return signature;
+    });
   }
 
   return {
     ttlOf,
-    planObject,
-    signPlanned,
-    async signCookies(keyPattern, request) {
-      const signed = await signCookiesAsync({
-        ...options(request, now()),
+    planObject(objectKey, request, ttlCap) {
+      const url = buildObjectUrl(distributionUrl, objectKey);
+      const input: SignUrlInput = { ...options(request, ttlCap), url };
+      if (request.resource !== undefined) {
+        input.resource = buildObjectPattern(distributionUrl, request.resource);
+      }
+      return { url, grant: planSignedUrl(input) };
+    },
+    async signPlanned({ url, grant }) {
+      return completeSignedUrl(url, grant, await sign(grant));
+    },
+    planCookies(keyPattern, request, ttlCap) {
+      return planSignedCookies({
+        ...options(request, ttlCap),
         resource: buildObjectPattern(distributionUrl, keyPattern),
       });
-      count(signed);
-      return signed;
+    },
+    async signPlannedCookies(grant) {
+      return completeSignedCookies(grant, await sign(grant));
     },
   };
 }

@@ -136,6 +136,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads CFSIGN_LINK_WINDOW as seconds or a duration, and refuses anything else', () => {
+    const windowOf = (value: string) =>
+      loadConfig({ ...PRODUCTION_ENV, CFSIGN_LINK_WINDOW: value }).distributions[0]?.linkWindow;
+    assert.equal(windowOf('300'), 300);
+    assert.equal(windowOf('5m'), 300);
+    assert.equal(loadConfig(PRODUCTION_ENV).distributions[0]?.linkWindow, undefined);
+    for (const value of ['0', '-5', '1.5', 'soon']) {
+      assert.match(
+        problemsOf({ ...PRODUCTION_ENV, CFSIGN_LINK_WINDOW: value }).join('\n'),
+        /^CFSIGN_LINK_WINDOW: must be a positive number of seconds or a duration/m,
+        value,
+      );
+    }
+    assert.match(
+      problemsOf({ ...PRODUCTION_ENV, CFSIGN_LINK_WINDOW: '2h', CFSIGN_MAX_TTL: '1h' }).join('\n'),
+      /linkWindow: \(7200 s\) is above maxTtl \(3600 s\)/,
+    );
+  });
+
   it('refuses an unknown CFSIGN_ variable and suggests the likely one', () => {
     assert.match(
       problemsOf({ ...PRODUCTION_ENV, CFSIGN_MAX_TLL: '60' }).join('\n'),

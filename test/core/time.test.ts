@@ -4,6 +4,7 @@ import fc from 'fast-check';
 
 import {
   MAX_EPOCH_SECONDS,
+  alignExpiry,
   describeRelative,
   epochSeconds,
   parseDuration,
@@ -494,5 +495,49 @@ describe('durations from a fractional now', () => {
   it('rounds an expiry duration down and a start duration up, so the window never grows', () => {
     assert.equal(expiry('1m', fractionalNow), NOW_SECONDS + 60);
     assert.equal(start('1m', fractionalNow), NOW_SECONDS + 61);
+  });
+});
+
+describe('alignExpiry (stable links)', () => {
+  it('rounds now + ttl up to the next multiple of the window', () => {
+    assert.equal(alignExpiry(1_000, 600, 300, 86_400), 1_800);
+    assert.equal(alignExpiry(1_200, 600, 300, 86_400), 1_800);
+    assert.equal(alignExpiry(1_201, 600, 300, 86_400), 2_100);
+  });
+
+  it('keeps the exact expiry without a window, or where the edge would pass the cap', () => {
+    assert.equal(alignExpiry(1_000, 600, undefined, 86_400), 1_600);
+    assert.equal(alignExpiry(1_000, 600, 1, 86_400), 1_600);
+    assert.equal(alignExpiry(1_000, 600, 300, 700), 1_600);
+    assert.equal(alignExpiry(1_000, 600, 300, 800), 1_800);
+  });
+
+  it('never gives less than asked nor more than the cap, and one expiry per window', () => {
+    const input = fc
+      .record({
+        now: fc.integer({ min: 1_600_000_000, max: 2_000_000_000 }),
+        ttl: fc.integer({ min: 1, max: 86_400 }),
+        window: fc.integer({ min: 1, max: 86_400 }),
+        slack: fc.integer({ min: 0, max: 86_400 }),
+        later: fc.integer({ min: 0, max: 86_400 }),
+      })
+      .map((value) => ({ ...value, cap: value.ttl + value.slack }));
+    fc.assert(
+      fc.property(input, ({ now, ttl, window, cap, later }) => {
+        const expiry = alignExpiry(now, ttl, window, cap);
+        assert.ok(expiry >= now + ttl, 'shorter than asked');
+        assert.ok(expiry <= now + cap, 'past the cap');
+        if (expiry !== now + ttl) assert.equal(expiry % window, 0);
+        // With room for a whole window under the cap, every request gets an edge, and all
+        // requests whose exact expiries fall in one window get the same one.
+        if (cap >= ttl + window - 1) {
+          assert.equal(expiry % window, 0);
+          const again = alignExpiry(now + later, ttl, window, cap);
+          const sameWindow =
+            Math.ceil((now + later + ttl) / window) === Math.ceil((now + ttl) / window);
+          assert.equal(again === expiry, sameWindow);
+        }
+      }),
+    );
   });
 });

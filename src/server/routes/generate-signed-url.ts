@@ -47,16 +47,15 @@ export function registerGenerateSignedUrl(app: App, context: ServerContext): voi
     async (request) => {
       const { object_key: objectKey, ttl, distribution: name } = request.query;
       const distribution = distributionFor(request, name);
+      const { signer } = distribution;
       const grant = { expiresIn: ttl === undefined ? undefined : Number(ttl) };
-      const input = distribution.signer.planObject(objectKey, grant);
-      authorizeGrant(ruleFor(requireCaller(request), distribution.config), {
-        objectKey,
-        ttl: distribution.signer.ttlOf(grant),
-      });
+      const rule = ruleFor(requireCaller(request), distribution.config);
+      const planned = signer.planObject(objectKey, grant, rule.maxTtl);
+      authorizeGrant(rule, { objectKey, ttl: signer.ttlOf(grant) });
       const signed = await context.gate.run(1, async () => {
         // Tokens are spent only once a signing slot is held, so a 503 costs the client nothing.
         await limitClient(context.limiter, request, 1);
-        return distribution.signer.signPlanned(input);
+        return signer.signPlanned(planned);
       });
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {

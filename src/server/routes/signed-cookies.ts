@@ -65,16 +65,15 @@ export function registerSignedCookies(app: App, context: ServerContext): void {
     async (request, reply) => {
       const { resource, expiresIn, notBefore, ipAddress, distribution: name } = request.body;
       const distribution = distributionFor(request, name);
+      const { signer } = distribution;
       const grant = { expiresIn, notBefore, ipAddress };
-      authorizeGrant(ruleFor(requireCaller(request), distribution.config), {
-        keyPattern: resource,
-        ttl: distribution.signer.ttlOf(grant),
-        cookies: true,
-      });
+      const rule = ruleFor(requireCaller(request), distribution.config);
+      authorizeGrant(rule, { keyPattern: resource, ttl: signer.ttlOf(grant), cookies: true });
+      const planned = signer.planCookies(resource, grant, rule.maxTtl);
       const signed = await context.gate.run(1, async () => {
         // Tokens are spent only once a signing slot is held, so a 503 costs the client nothing.
         await limitClient(context.limiter, request, 1);
-        return distribution.signer.signCookies(resource, grant);
+        return signer.signPlannedCookies(planned);
       });
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {

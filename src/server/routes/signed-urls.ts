@@ -104,7 +104,7 @@ export function registerSignedUrls(app: App, context: ServerContext): void {
             ipAddress: item.ipAddress,
             resource: item.resource,
           };
-          const input = signer.planObject(item.key, grant);
+          const input = signer.planObject(item.key, grant, rule.maxTtl);
           authorizeGrant(rule, {
             objectKey: item.key,
             keyPattern: item.resource,

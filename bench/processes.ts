@@ -9,6 +9,8 @@ export interface ServerProcess {
   readonly name: string;
   readonly pid: number;
   readonly baseUrl: string;
+  /** Milliseconds from spawn until it answered `readyPath` with 200 (polled every 20 ms). */
+  readonly readyMs: number;
   /** The last few kilobytes of its stdout and stderr, for error reports. */
   output(): string;
   /** Resident set size in MiB from /proc, or undefined where there is no /proc. */
@@ -72,6 +74,7 @@ function exited(child: ChildProcess): Promise<void> {
  */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const { name, args, env, port, readyPath, timeoutMs = 20_000 } = options;
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const seen = { listening: false };
@@ -112,13 +115,15 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       await stop(2000);
       throw new Error(`${name} was not ready within ${timeoutMs} ms:\n${tail}`);
     }
-    await sleep(100);
+    await sleep(20);
   }
+  const readyMs = performance.now() - spawnedAt;
 
   return {
     name,
     pid,
     baseUrl,
+    readyMs,
     output: () => tail,
     rssMiB: () => readRssMiB(pid),
     stop,

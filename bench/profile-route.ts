@@ -1,10 +1,10 @@
 /**
- * `node --import tsx bench/profile-route.ts [get|batch|hot] [seconds]`: runs the built service
+ * `node --import tsx bench/profile-route.ts [get|batch|hot|healthz] [seconds]`: runs the built service
  * under --cpu-prof with one kind of load and prints where the main thread's time went, plus the
  * CPU each request cost. For optimising; `npm run bench` is the comparison.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,7 @@ const server = await startServer({
     PATH: process.env['PATH'],
     CFSIGN_CONFIG: configPath,
     CFSIGN_API_KEYS: `bench:${token}`,
-    CFSIGN_LOG_LEVEL: 'warn',
+    CFSIGN_LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
     HOST: '127.0.0.1',
     PORT: String(port),
   },
@@ -66,7 +66,9 @@ const request =
     ? uniqueBatch(`p/${Date.now()}/b`, 100)
     : kind === 'hot'
       ? fixedGet('/generate-signed-url?object_key=p%2Fhot.mp4')
-      : uniqueGet(`/generate-signed-url?object_key=p%2F${Date.now()}%2Fu`);
+      : kind === 'healthz'
+        ? fixedGet('/healthz')
+        : uniqueGet(`/generate-signed-url?object_key=p%2F${Date.now()}%2Fu`);
 await runLoad({ url: server.baseUrl, connections: 50, seconds: 1, headers, request });
 const observed = await observe(server, () =>
   runLoad({ url: server.baseUrl, connections: 50, seconds, headers, request }),
@@ -83,5 +85,4 @@ console.log(
 if (profile) {
   const file = readdirSync(directory).find((name) => name.endsWith('.cpuprofile'));
   if (file !== undefined) console.log(`profile: ${join(directory, file)}`);
-  void readFileSync;
 }

@@ -62,6 +62,9 @@ export const TARGETS = {
   rsaUniqueP99Ms: 25,
   batchVsRaw: 0.95,
   ecdsaUniqueVsEmpty: 0.5,
+  hotVsRaw: 4,
+  maxRssMiB: 150,
+  maxReadyMs: 1000,
 } as const;
 
 function ratio(value: number | undefined, over: number | undefined): number | undefined {
@@ -102,6 +105,12 @@ export function evaluate(rows: Row[]): void {
     } else if (row.scenario === 'batch') {
       row.target = `links >=${TARGETS.batchVsRaw} raw`;
       checks.push({ name: 'x raw', ok: (row.vsRaw ?? 0) >= TARGETS.batchVsRaw });
+    } else if (row.scenario === 'hot' && rsa) {
+      row.target = `>=${TARGETS.hotVsRaw}x raw`;
+      checks.push({ name: 'x raw', ok: (row.vsRaw ?? 0) >= TARGETS.hotVsRaw });
+    }
+    if (['unique', 'batch', 'hot', 'healthz'].includes(row.scenario)) {
+      checks.push({ name: 'RSS', ok: (row.peakRssMiB ?? 0) <= TARGETS.maxRssMiB });
     }
     if (row.scenario !== 'raw') checks.push({ name: 'errors', ok: row.failures === 0 });
     row.misses = checks.filter((check) => !check.ok).map((check) => check.name);

@@ -48,14 +48,43 @@ function assembleUrl(url: string, grant: Grant, signature: Buffer): string {
  */
 export function planSignedUrl(input: SignUrlInput): Grant {
   const grant = planGrant(input, input);
-  const longest = assembleUrl(input.url, grant, Buffer.alloc(maxSignatureBytes(input.privateKey)));
-  if (longest.length > MAX_URL_BYTES) {
+  const longest = signedUrlLength(input.url, grant, maxSignatureBytes(input.privateKey));
+  if (longest > MAX_URL_BYTES) {
     throw new SignerError(
       'ERR_URL_INVALID',
-      `the signed URL would be up to ${longest.length} bytes; CloudFront accepts at most ${MAX_URL_BYTES}. Shorten the URL or the resource pattern, or drop the conditions (a canned policy is shortest)`,
+      `the signed URL would be up to ${longest} bytes; CloudFront accepts at most ${MAX_URL_BYTES}. Shorten the URL or the resource pattern, or drop the conditions (a canned policy is shortest)`,
     );
   }
   return grant;
+}
+
+/** Base64 keeps 4 characters per 3 bytes, padding included; CloudFront's alphabet keeps lengths. */
+function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+/** The length assembleUrl will give for a signature of `signatureBytes`, without building it. */
+export function signedUrlLength(url: string, grant: Grant, signatureBytes: number): number {
+  const first =
+    grant.policyType === 'canned'
+      ? QUERY.expires.length + 1 + String(grant.expiresAt).length
+      : QUERY.policy.length + 1 + base64Length(Buffer.byteLength(grant.policy, 'utf8'));
+  const hash =
+    grant.hash === 'sha1'
+      ? 0
+      : 2 + QUERY.hashAlgorithm.length + HASH_ALGORITHM_VALUE[grant.hash].length;
+  return (
+    url.length +
+    1 +
+    first +
+    2 +
+    QUERY.signature.length +
+    base64Length(signatureBytes) +
+    2 +
+    QUERY.keyPairId.length +
+    grant.keyPairId.length +
+    hash
+  );
 }
 
 /**

@@ -15,9 +15,12 @@ export interface IssuedGrant {
 
 /**
  * One JSON audit line per issued link or cookie set: time, client, distribution, key id, key or
- * pattern, expiry, conditions and request id (from the request logger). Never the signature,
- * the policy or the link.
+ * pattern, expiry, conditions and request id. Never the signature, the policy or the link.
+ * Written at every CFSIGN_LOG_LEVEL: quieting operational logs never loses the audit trail.
  */
 export function auditIssued(request: FastifyRequest, grant: IssuedGrant): void {
-  request.log.info({ audit: 'issued', client: request.caller?.name, ...grant }, 'issued');
+  request.server.cfsign.audit.info(
+    { reqId: request.id, audit: 'issued', client: request.caller?.name, ...grant },
+    'issued',
+  );
 }

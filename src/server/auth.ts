@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { SignerError } from '../errors.ts';
 import type { ClientConfig, ServiceConfig } from '../config/service-config.ts';
@@ -51,9 +51,7 @@ export function createAuthenticator(config: ServiceConfig): (request: FastifyReq
       return (request) => {
         const header = request.headers.authorization;
         const token = typeof header === 'string' ? BEARER_SCHEME.exec(header)?.[1] : undefined;
-        const presented = createHash('sha256')
-          .update(token ?? '', 'utf8')
-          .digest();
+        const presented = hash('sha256', token ?? '', 'buffer');
         let matched: Caller | undefined;
         for (const { client, digest } of clients) {
           if (timingSafeEqual(presented, digest) && token !== undefined) matched = client;

@@ -152,8 +152,9 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     live: createLiveKeys(config, keyrings, metrics, now),
     metrics,
     gate: createSigningGate(config.maxSigningInFlight),
-    limiter: createLimiter(config, app.log),
+    limiter: await createLimiter(config, app.log),
     now,
+    audit: app.log.child({}, { level: 'info' }),
     state: { draining: false },
   };
   app.addHook('onClose', () => context.limiter.close());
@@ -180,16 +181,18 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     // Unknown routes are answered before their body is read.
     if (request.is404) throw notFound(request);
-    if (request.routeOptions.config.signing !== true) return;
+    const problem = (request.query as ParsedQuery | undefined)?.[QUERY_PROBLEM];
+    if (request.routeOptions.config.signing !== true) {
+      if (problem !== undefined) throw new SignerError('ERR_REQUEST_INVALID', problem);
+      return;
+    }
     // Links and cookies must never be cached by a browser or a proxy, errors included.
     void reply.header('cache-control', 'no-store');
     await limitAddress(context.limiter, request, config.rateLimit.ip);
     // One snapshot per request: a reload never mixes old and new keys or rules in one request.
     request.live = context.live;
     request.caller = request.live.authenticate(request);
-  });
-  app.addHook('preValidation', async (request) => {
-    const problem = (request.query as ParsedQuery | undefined)?.[QUERY_PROBLEM];
+    // A malformed query string is reported once the caller is known to be allowed to ask.
     if (problem !== undefined) throw new SignerError('ERR_REQUEST_INVALID', problem);
   });
   app.addHook('onSend', async (_request, reply) => {

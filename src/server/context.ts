@@ -48,6 +48,8 @@ export interface ServerContext {
   gate: SigningGate;
   limiter: RateLimiter;
   now: () => Date;
+  /** Writes audit lines at every log level (CFSIGN_LOG_LEVEL quiets operations, not audit). */
+  audit: FastifyBaseLogger;
   /** Set when shutdown begins: readiness fails from then on. */
   state: { draining: boolean };
 }

@@ -2,17 +2,20 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { SignerError } from '../errors.ts';
 import { requireCaller } from './auth.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
-import {
-  createMemoryRateLimiter,
-  createRedisRateLimiter,
-  describeRedisUrl,
-  type RateLimiter,
-} from './rate-limit/index.ts';
+import { createMemoryRateLimiter } from './rate-limit/memory.ts';
+import type { RateLimiter } from './rate-limit/types.ts';
 
-/** The configured limiter: per instance in memory, or shared through Redis with a fallback. */
-export function createLimiter(config: ServiceConfig, log: FastifyBaseLogger): RateLimiter {
+/**
+ * The configured limiter: per instance in memory, or shared through Redis with a fallback.
+ * The Redis client (about 9 MB resident) is loaded only when Redis is configured.
+ */
+export async function createLimiter(
+  config: ServiceConfig,
+  log: FastifyBaseLogger,
+): Promise<RateLimiter> {
   const { store } = config.rateLimit;
   if (store === 'memory') return createMemoryRateLimiter();
+  const { createRedisRateLimiter, describeRedisUrl } = await import('./rate-limit/redis.ts');
   const where = describeRedisUrl(store);
   return createRedisRateLimiter({
     url: store,

@@ -6,7 +6,14 @@ import { SignerError } from '../../src/errors.ts';
 import { decodeCloudFrontBase64 } from '../../src/core/cloudfront-base64.ts';
 import { buildCustomPolicy } from '../../src/core/policy.ts';
 import { signPolicy } from '../../src/core/signature.ts';
-import { signUrl, signUrlAsync, type SignUrlInput } from '../../src/core/sign-url.ts';
+import {
+  completeSignedUrl,
+  planSignedUrl,
+  signedUrlLength,
+  signUrl,
+  signUrlAsync,
+  type SignUrlInput,
+} from '../../src/core/sign-url.ts';
 import { buildObjectUrl } from '../../src/core/signable-url.ts';
 import { verifyUrl } from '../../src/core/verify.ts';
 import {
@@ -332,6 +339,38 @@ describe('signUrl properties', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('predicts the length of every link exactly, so the 8,192-byte check needs no trial link', () => {
+    fc.assert(
+      fc.property(
+        objectKeyArbitrary(),
+        keys,
+        fc.option(fc.constantFrom('203.0.113.7', '198.51.100.0/24'), { nil: undefined }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 600 }),
+        (objectKey, key, ipAddress, withStart, signatureBytes) => {
+          const url = buildObjectUrl(DISTRIBUTION, objectKey);
+          const input: SignUrlInput = {
+            url,
+            keyPairId: key.keyPairId,
+            privateKey: key.privateKey,
+            hash: key.hash,
+            expires: NOW_SECONDS + 600,
+            now: NOW,
+          };
+          if (ipAddress !== undefined) input.ipAddress = ipAddress;
+          if (withStart) input.notBefore = NOW_SECONDS + 60;
+          const grant = planSignedUrl(input);
+          const signature = Buffer.alloc(signatureBytes, 0xff);
+          assert.equal(
+            signedUrlLength(url, grant, signatureBytes),
+            completeSignedUrl(url, grant, signature).url.length,
+          );
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

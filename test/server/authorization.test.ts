@@ -209,6 +209,23 @@ describe('audit', () => {
     assert.doesNotMatch(server.logText(), /Signature|Policy=|tok-broad/);
   });
 
+  it('keeps writing audit lines when CFSIGN_LOG_LEVEL quiets everything else', async (t) => {
+    for (const level of ['warn', 'silent']) {
+      const server = await build(t, {
+        CFSIGN_CONFIG: writeConfigFile(t, MULTI_TENANT_CONFIG),
+        CFSIGN_LOG_LEVEL: level,
+      });
+      const response = await signOne(server, 'acme', 'tenants/acme/a.mp4');
+      assert.equal(response.statusCode, 200, response.body);
+      const lines = server.logs;
+      assert.equal(lines.filter((line) => line['audit'] === 'issued').length, 1, level);
+      assert.equal(lines.filter((line) => line['msg'] === 'request').length, 0, level);
+      const [audit] = lines.filter((line) => line['audit'] === 'issued');
+      assert.match(String(audit?.['reqId']), /^[0-9a-f-]{36}$/);
+      assert.equal(audit?.['client'], 'acme');
+    }
+  });
+
   it('writes no audit line when nothing is issued', async (t) => {
     const server = await multiTenant(t);
     await signOne(server, 'acme', 'videos/a.mp4');

@@ -29,7 +29,12 @@ async function withClock(t: TestContext, env: Environment) {
   };
 }
 
-async function signedUrl(app: App, key: string, query = '', headers = AUTH) {
+async function signedUrl(
+  app: App,
+  key: string,
+  query = '',
+  headers: Record<string, string> = AUTH,
+) {
   const response = await app.inject({
     url: `/generate-signed-url?object_key=${encodeURIComponent(key)}${query}`,
     headers,

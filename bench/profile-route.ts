@@ -47,7 +47,7 @@ const server = await startServer({
   name: 'cfsign',
   args: [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', directory] : []),
-    join(ROOT, 'dist', 'server', 'start.js'),
+    join(ROOT, 'dist', 'server', 'main.cjs'),
   ],
   env: {
     PATH: process.env['PATH'],

@@ -4,7 +4,7 @@
  *
  * - the raw limit: async `crypto.sign` over a cached KeyObject, enough in flight to fill every
  *   core (libuv's pool);
- * - cfsign (the built service, `dist/server/start.js`): `GET /generate-signed-url` with a unique
+ * - cfsign (the built service, `dist/server/main.cjs`): `GET /generate-signed-url` with a unique
  *   object key per request, `POST /v1/signed-urls` batches of 100 unique keys, one hot key;
  * - a baseline server: node:http + `@aws-sdk/cloudfront-signer` getSignedUrl with the PEM string;
  * - the ceilings: an empty Fastify route, and cfsign's own `GET /healthz`;
@@ -482,7 +482,7 @@ class Bench {
     if (this.options.cfsignThreadpool !== undefined) {
       env['UV_THREADPOOL_SIZE'] = String(this.options.cfsignThreadpool);
     }
-    const args = [join(ROOT, 'dist', 'server', 'start.js')];
+    const args = [join(ROOT, 'dist', 'server', 'main.cjs')];
     if (this.options.profile) {
       mkdirSync(this.profileDirectory, { recursive: true });
       args.unshift(

@@ -82,6 +82,9 @@ async function start(env: Environment): Promise<void> {
   process.once('SIGINT', stop);
 
   const address = await app.listen({ host: config.host, port: config.port });
+  // main.cjs sizes the pool to the machine; started some other way, libuv's default applies.
+  const signingThreads = Number(env['UV_THREADPOOL_SIZE'] ?? 4);
+  app.log.info({ signingThreads }, `signing on libuv's pool of ${signingThreads} threads`);
   if (config.mode === 'dev') process.stdout.write(devBanner(config, address, keyCreated));
 }
 

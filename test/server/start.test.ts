@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyUrl } from '../../src/core/verify.ts';
@@ -9,7 +9,7 @@ import { loadPublicKey } from '../../src/keys/load-key.ts';
 import { RSA } from '../helpers/fixtures.ts';
 import { AUTH, PRODUCTION_ENV } from '../helpers/server.ts';
 
-const START = new URL('../../dist/server/start.js', import.meta.url).pathname;
+const START = new URL('../../dist/server/main.cjs', import.meta.url).pathname;
 
 interface Running {
   child: ChildProcess;
@@ -94,6 +94,35 @@ describe('the service started as npm start starts it', () => {
       assert.match(service.output(), /shutting down/);
     } finally {
       service.child.kill('SIGKILL');
+    }
+  });
+
+  it("sizes libuv's signing pool to the machine, or as UV_THREADPOOL_SIZE says, before any module uses it", async () => {
+    const threadsOf = (pid: number | undefined) => readdirSync(`/proc/${String(pid)}/task`).length;
+    const started: Running[] = [];
+    try {
+      const env = { ...PRODUCTION_ENV, HOST: '127.0.0.1' };
+      const sized = await startService(env, process.cwd(), /signing on libuv's pool/);
+      started.push(sized);
+      const expected = Math.max(4, availableParallelism());
+      assert.match(sized.output(), new RegExp(`"signingThreads":${expected},`));
+      const larger = await startService(
+        { ...env, UV_THREADPOOL_SIZE: String(expected + 8) },
+        process.cwd(),
+        /signing on libuv's pool/,
+      );
+      started.push(larger);
+      assert.match(larger.output(), new RegExp(`"signingThreads":${expected + 8},`));
+      // libuv starts its whole pool at first use, so the extra threads are there to count.
+      for (const service of started) {
+        const response = await fetch(`${service.address}/generate-signed-url?object_key=a`, {
+          headers: AUTH,
+        });
+        assert.equal(response.status, 200);
+      }
+      assert.equal(threadsOf(larger.child.pid) - threadsOf(sized.child.pid), 8);
+    } finally {
+      for (const service of started) service.child.kill('SIGKILL');
     }
   });
 

@@ -53,6 +53,9 @@ const server = await startServer({
     PATH: process.env['PATH'],
     CFSIGN_CONFIG: configPath,
     CFSIGN_API_KEYS: `bench:${token}`,
+    ...(process.env['UV_THREADPOOL_SIZE'] === undefined
+      ? {}
+      : { UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] }),
     CFSIGN_LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
     HOST: '127.0.0.1',
     PORT: String(port),

@@ -199,6 +199,8 @@ class Bench {
   readonly notes: string[] = [];
   /** Milliseconds from spawning cfsign until /readyz answered 200, per algorithm. */
   readonly startups: { algorithm: string; readyMs: number }[] = [];
+  /** The pool size cfsign reported at start-up (dist/server/main.cjs sizes it). */
+  signingThreads = '?';
   private readonly running = new Set<ServerProcess>();
   /** Per server, a request that waits behind everything already queued (see drain). */
   private readonly drainPaths = new Map<ServerProcess, string>();
@@ -497,7 +499,11 @@ class Bench {
     }
     const server = await this.start(`cfsign (${label})`, args, env, port, '/readyz', DRAIN_PATH);
     this.startups.push({ algorithm: label, readyMs: server.readyMs });
-    log(`  cfsign ready ${server.readyMs.toFixed(0)} ms after spawn`);
+    const threads = /"signingThreads":(\d+)/.exec(server.output())?.[1] ?? '?';
+    log(
+      `  cfsign ready ${server.readyMs.toFixed(0)} ms after spawn, signing on ${threads} threads`,
+    );
+    this.signingThreads = threads;
     try {
       const expected = { keyPairId: KEY_PAIR_ID, hash: algorithm.hash };
       const problem = await checkServerLink(
@@ -762,7 +768,7 @@ async function main(argv: string[]): Promise<number> {
       `${meta.cores} x ${meta.cpu}, node ${meta.node}, commit ${meta.commit ?? '?'}\n` +
       `${options.seconds} s per figure, ${options.connections} connections (batches: ${options.batchConnections}), loopback, ` +
       `raw = async crypto.sign, ${options.inFlight} in flight, UV_THREADPOOL_SIZE ${meta.uvThreadpoolSize}` +
-      (options.cfsignThreadpool === undefined ? '' : ` (cfsign: ${options.cfsignThreadpool})`) +
+      ` (cfsign: ${bench.signingThreads})` +
       '\n\n',
   );
   process.stdout.write(`${formatTable(rows)}\n\n`);

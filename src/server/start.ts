@@ -81,10 +81,10 @@ async function start(env: Environment): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
-  const address = await app.listen({ host: config.host, port: config.port });
   // main.cjs sizes the pool to the machine; started some other way, libuv's default applies.
   const signingThreads = Number(env['UV_THREADPOOL_SIZE'] ?? 4);
   app.log.info({ signingThreads }, `signing on libuv's pool of ${signingThreads} threads`);
+  const address = await app.listen({ host: config.host, port: config.port });
   if (config.mode === 'dev') process.stdout.write(devBanner(config, address, keyCreated));
 }
 

@@ -104,7 +104,7 @@ describe('the service started as npm start starts it', () => {
       const env = { ...PRODUCTION_ENV, HOST: '127.0.0.1' };
       const sized = await startService(env, process.cwd(), /signing on libuv's pool/);
       started.push(sized);
-      const expected = Math.max(4, availableParallelism());
+      const expected = Math.max(2, availableParallelism());
       assert.match(sized.output(), new RegExp(`"signingThreads":${expected},`));
       const larger = await startService(
         { ...env, UV_THREADPOOL_SIZE: String(expected + 8) },

@@ -21,6 +21,7 @@ import { createLiveKeys, type App, type ServerContext } from './context.ts';
 import { createErrorHandler } from './error-handler.ts';
 import { createMetrics } from './metrics.ts';
 import { parseQueryString, QUERY_PROBLEM, type ParsedQuery } from './query-string.ts';
+import { registerConsole } from './routes/console.ts';
 import { registerGenerateSignedUrl } from './routes/generate-signed-url.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerSignedCookies } from './routes/signed-cookies.ts';
@@ -241,6 +242,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
   registerSignedCookies(app, context);
   registerVerify(app, context);
   registerOperations(app, context);
+  registerConsole(app);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   await app.ready();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { SignerError } from '../errors.ts';
 import { assertKeyPairId } from '../core/grant.ts';
 import { findJsonKeyProblem } from '../core/json-keys.ts';
@@ -70,6 +70,8 @@ export const ENVIRONMENT_VARIABLES = [
 
 const SEED_VARIABLES = ['CLOUDFRONT_URL', 'CLOUDFRONT_KEY_PAIR_ID', 'PRIVATE_KEY_PATH'] as const;
 const MIN_TOKEN_LENGTH = 16;
+/** The longest token a Bearer header may carry (src/server/auth.ts reads the same bound). */
+export const MAX_TOKEN_LENGTH = 512;
 
 /** SHA-256 of a token, hex. Only this digest is kept; the token itself never is. */
 export function digestToken(token: string): string {
@@ -150,10 +152,15 @@ function readClients(text: string, problems: Problems): { name: string; tokenSha
       );
       return;
     }
-    if (token.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7E]+$/.test(token)) {
+    // Named by position only: an entry written token:name would put the token in the name.
+    if (
+      token.length < MIN_TOKEN_LENGTH ||
+      token.length > MAX_TOKEN_LENGTH ||
+      !/^[\x21-\x7E]+$/.test(token)
+    ) {
       problems.add(
         'CFSIGN_API_KEYS',
-        `the token of client '${name}' must be at least ${MIN_TOKEN_LENGTH} visible ASCII characters (try: cfsign token create)`,
+        `the token of entry ${index + 1} must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} visible ASCII characters (try: cfsign token create)`,
       );
       return;
     }
@@ -200,17 +207,7 @@ type Draft = Record<string, unknown> & {
 /** Parses a configuration file: JSON when it ends in .json, YAML otherwise (YAML is a superset). */
 export function parseConfigText(text: string, path: string): unknown {
   const json = path.endsWith('.json');
-  let value: unknown;
-  try {
-    // YAML refuses duplicate keys itself; JSON.parse would keep the last one silently.
-    value = json ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-    throw new SignerError(
-      'ERR_CONFIG_INVALID',
-      `the file is not valid ${json ? 'JSON' : 'YAML'} (${detail ?? ''})`,
-    );
-  }
+  const value = json ? parseJson(text) : parseYamlDocument(text);
   const problem = json ? findJsonKeyProblem(text) : undefined;
   if (problem !== undefined) {
     throw new SignerError(
@@ -221,6 +218,49 @@ export function parseConfigText(text: string, path: string): unknown {
     );
   }
   return value;
+}
+
+// Parser messages quote the text around a mistake, and that text may be a key path or a
+// token: problems name a line and column, never the file's content.
+function notValid(format: 'JSON' | 'YAML', where: string): SignerError {
+  return new SignerError('ERR_CONFIG_INVALID', `the file is not valid ${format} (${where})`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // V8's message carries a snippet and no position: find the position with the YAML parser
+    // (YAML is a superset of JSON), which reports one without quoting.
+    const position = parseDocument(text, { schema: 'json' }).errors[0]?.linePos?.[0];
+    return notValidAt('JSON', position);
+  }
+}
+
+function notValidAt(
+  format: 'JSON' | 'YAML',
+  position: { line: number; col: number } | undefined,
+): never {
+  throw notValid(
+    format,
+    position === undefined ? 'syntax error' : `line ${position.line}, column ${position.col}`,
+  );
+}
+
+function parseYamlDocument(text: string): unknown {
+  // YAML refuses duplicate keys itself; warnings (an unknown tag, say) are refused too, since
+  // YAML would otherwise carry on with a value the author did not mean.
+  const document = parseDocument(text);
+  const [problem] = [...document.errors, ...document.warnings];
+  if (problem !== undefined) {
+    const position = problem.linePos?.[0];
+    const what = problem.code.toLowerCase().replaceAll('_', ' ');
+    throw notValid(
+      'YAML',
+      position === undefined ? what : `${what} at line ${position.line}, column ${position.col}`,
+    );
+  }
+  return document.toJS() as unknown;
 }
 
 function readConfigFile(path: string): unknown {
@@ -626,11 +666,13 @@ export function loadConfig(env: Environment): ServiceConfig {
   }
   const configPath = read(env, 'CFSIGN_CONFIG');
   let draft: Draft = {};
+  let fileUnusable = false;
   if (configPath !== undefined) {
     const file = problems.check('CFSIGN_CONFIG', () => readConfigFile(configPath));
     if (file !== undefined && !isRecord(file))
       problems.add('CFSIGN_CONFIG', 'the file must hold a mapping of settings');
     if (isRecord(file)) draft = file;
+    else fileUnusable = true;
   }
   const mode =
     configPath === undefined && SEED_VARIABLES.every((name) => read(env, name) === undefined)
@@ -639,6 +681,8 @@ export function loadConfig(env: Environment): ServiceConfig {
   applyEnvironment(draft, env, mode, problems);
   // Environment problems are precise on their own; schema echoes of them would only add noise.
   if (problems.lines.length > 0 && configPath === undefined) fail(problems);
+  // Without the file's settings, schema problems would only describe the missing file again.
+  if (fileUnusable) fail(problems);
   const schemaProblems = describeSchemaErrors(draft);
   for (const line of schemaProblems)
     problems.lines.push(

@@ -1,12 +1,13 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { SignerError } from '../errors.ts';
+import { MAX_TOKEN_LENGTH } from '../config/load-config.ts';
 import type { ClientConfig, ServiceConfig } from '../config/service-config.ts';
 
 /** Who made a request: the client's name and rules, for authorization, limits and logs. */
 export type Caller = ClientConfig;
 
-const BEARER_SCHEME = /^Bearer ([\x21-\x7E]{1,512})$/i;
+const BEARER_SCHEME = new RegExp(`^Bearer ([\\x21-\\x7E]{1,${MAX_TOKEN_LENGTH}})$`, 'i');
 
 function unauthorized(): SignerError {
   // One message for every cause, so a caller learns nothing about which part was wrong.
@@ -14,6 +15,14 @@ function unauthorized(): SignerError {
     'ERR_AUTH_REQUIRED',
     'a valid API token is required: send Authorization: Bearer <token>',
   );
+}
+
+function countHeader(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]?.toLowerCase() === name) count += 1;
+  }
+  return count;
 }
 
 function isLoopback(address: string): boolean {
@@ -50,7 +59,11 @@ export function createAuthenticator(config: ServiceConfig): (request: FastifyReq
       }));
       return (request) => {
         const header = request.headers.authorization;
-        const token = typeof header === 'string' ? BEARER_SCHEME.exec(header)?.[1] : undefined;
+        // Node keeps the first of two Authorization headers; a proxy may honour the other.
+        const token =
+          typeof header === 'string' && countHeader(request.raw.rawHeaders, 'authorization') === 1
+            ? BEARER_SCHEME.exec(header)?.[1]
+            : undefined;
         const presented = hash('sha256', token ?? '', 'buffer');
         let matched: Caller | undefined;
         for (const { client, digest } of clients) {

@@ -130,7 +130,9 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     connectionTimeout: 30_000,
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // Requests that reach a closing server are answered as usual (with Connection: close, see
+    // onSend), never with Fastify's own 503 body, which has neither our shape nor no-store.
+    return503OnClosing: false,
     // A HEAD would sign, audit and spend a token for a link nobody receives.
     exposeHeadRoutes: false,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 200 },

@@ -61,7 +61,7 @@ export const KeyPatternSchema = Type.String({
   minLength: 1,
   maxLength: 1024,
   description:
-    'A key pattern relative to the distribution, e.g. "videos/*": \'*\' is a wildcard, everything else is encoded like a key.',
+    "A key pattern relative to the distribution, e.g. \"videos/*\": '*' is a wildcard, '?' is refused, everything else is encoded like a key.",
 });
 
 export const DistributionNameSchema = Type.String({

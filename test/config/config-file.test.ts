@@ -140,6 +140,50 @@ describe('CFSIGN_CONFIG', () => {
     assert.ok(!text.includes(path));
   });
 
+  it('reports a file that cannot be read in one line, with no schema echo of it', () => {
+    const problems = problemsOf({ CFSIGN_CONFIG: '/nonexistent/secret-dir/cfsign.yaml' });
+    assert.deepEqual(problems, ['CFSIGN_CONFIG: the file cannot be read (ENOENT)']);
+  });
+
+  it('names where a JSON file is broken, never the text around it', (t) => {
+    const path = writeConfigFile(t, 'placeholder', 'cfsign.json');
+    writeFileSync(
+      path,
+      '{"auth":"none","distributions":[{"name":"a","url":"https://d111111abcdef8.cloudfront.net",\n"keys":[{"id":"K2JCJMDEHXQW5F","privateKeyFile": /run/secrets/hidden-dir/media.pem}]}]}',
+    );
+    const problems = problemsOf({ CFSIGN_CONFIG: path });
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /^CFSIGN_CONFIG: the file is not valid JSON \(line 2, column \d+\)$/,
+    );
+    assert.doesNotMatch(problems[0] ?? '', /secrets|hidden-dir|media/);
+  });
+
+  it('refuses a YAML file with an unknown tag, without quoting the tagged value', (t) => {
+    const path = writeConfigFile(t, 'placeholder');
+    writeFileSync(
+      path,
+      [
+        'auth: none',
+        'distributions:',
+        '  - name: a',
+        '    url: https://d111111abcdef8.cloudfront.net',
+        '    keys:',
+        '      - id: K2JCJMDEHXQW5F',
+        '        privateKeyFile: !file /run/secrets/hidden-dir/media.pem',
+        '',
+      ].join('\n'),
+    );
+    const problems = problemsOf({ CFSIGN_CONFIG: path });
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /^CFSIGN_CONFIG: the file is not valid YAML \(tag resolve failed at line 7, column \d+\)$/,
+    );
+    assert.doesNotMatch(problems[0] ?? '', /secrets|hidden-dir|media/);
+  });
+
   it('loads a key held in an environment variable, with \\n escapes', (t) => {
     const file = {
       distributions: [

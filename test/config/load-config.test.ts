@@ -118,15 +118,22 @@ describe('loadConfig', () => {
 
   it('refuses weak or malformed API keys without echoing any token', () => {
     const secret = 'short-secret';
+    const tooLong = 'k'.repeat(513);
+    // Written the wrong way round, token:name would put the token where a name is echoed.
+    const swapped = '3f9a1c0d7e2b4a6f8c1d3e5f7a9b0c2d';
     const problems = problemsOf({
       ...PRODUCTION_ENV,
-      CFSIGN_API_KEYS: `web:${secret},oops,web:${TOKENS.web},x y:${TOKENS.batch}`,
+      CFSIGN_API_KEYS: `web:${secret},oops,web:${TOKENS.web},x y:${TOKENS.batch},long:${tooLong},${swapped}:web`,
     });
     const text = problems.join('\n');
-    assert.match(text, /the token of client 'web' must be at least 16 visible ASCII characters/);
+    assert.match(text, /the token of entry 1 must be 16 to 512 visible ASCII characters/);
     assert.match(text, /entry 2 is not name:token/);
     assert.match(text, /entry 4 is not name:token/);
-    assert.ok(!text.includes(secret) && !text.includes(TOKENS.web) && !text.includes(TOKENS.batch));
+    assert.match(text, /the token of entry 5 must be 16 to 512 visible ASCII characters/);
+    assert.match(text, /the token of entry 6 must be 16 to 512 visible ASCII characters/);
+    for (const token of [secret, TOKENS.web, TOKENS.batch, tooLong, swapped]) {
+      assert.ok(!text.includes(token), 'a problem line echoes a token');
+    }
   });
 
   it('refuses a default TTL above the maximum', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { buildObjectUrl } from '../../src/core/signable-url.ts';
 import { verifyUrl } from '../../src/core/verify.ts';
@@ -179,6 +180,19 @@ describe('GET /generate-signed-url (the Flask contract)', () => {
   }
 });
 
+/** Sends bytes as they are (two headers of one name, say) and returns the whole answer. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    socket.on('end', () => {
+      resolve(answer);
+    });
+    socket.on('error', reject);
+  });
+}
+
 describe('authentication', () => {
   const failures: [string, Record<string, string>][] = [
     ['no Authorization header', {}],
@@ -189,7 +203,8 @@ describe('authentication', () => {
       'Basic credentials',
       { authorization: `Basic ${Buffer.from(`web:${TOKENS.web}`).toString('base64')}` },
     ],
-    ['a token with a trailing space', { authorization: `Bearer ${TOKENS.web} ` }],
+    // Node trims a trailing space off a real header, so only inner whitespace reaches cfsign.
+    ['two spaces after the scheme', { authorization: `Bearer  ${TOKENS.web}` }],
     ['two tokens', { authorization: `Bearer ${TOKENS.web}, Bearer ${TOKENS.batch}` }],
   ];
   for (const [what, headers] of failures) {
@@ -206,6 +221,18 @@ describe('authentication', () => {
       });
     });
   }
+
+  it('answers 401 to a request with two Authorization headers, even if the first is valid', async (t) => {
+    const server = await build(t);
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = server.app.server.address() as AddressInfo;
+    const response = await rawRequest(
+      port,
+      `GET /generate-signed-url?object_key=a HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.web}\r\nAuthorization: Bearer ${TOKENS.batch}\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(response, /^HTTP\/1\.1 401 /);
+    assert.doesNotMatch(response, /signed_url/);
+  });
 
   it('accepts every configured client and names it in the log', async (t) => {
     const server = await build(t);
@@ -274,6 +301,39 @@ describe('logging', () => {
       'rsa-2048.pkcs8.pem',
       'BEGIN',
     ]) {
+      assert.ok(!text.includes(secret), `the log contains ${secret}`);
+    }
+  });
+
+  it('keeps every secret out of the log at the trace level too, for every signing route', async (t) => {
+    const server = await build(t, { ...PRODUCTION_ENV, CFSIGN_LOG_LEVEL: 'trace' });
+    const responses = [
+      await server.app.inject({
+        url: '/generate-signed-url?object_key=videos/a.mp4',
+        headers: AUTH,
+      }),
+      await server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-urls',
+        headers: AUTH,
+        payload: { items: [{ key: 'videos/b.mp4', ipAddress: '203.0.113.0/24' }] },
+      }),
+      await server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-cookies',
+        headers: AUTH,
+        payload: { resource: 'videos/*' },
+      }),
+    ];
+    for (const response of responses) assert.equal(response.statusCode, 200, response.body);
+    const secrets = responses.flatMap((response) => [
+      ...response.body.matchAll(/(?:Signature|Policy)[=":]+([A-Za-z0-9~_-]{20,})/g),
+    ]);
+    assert.ok(secrets.length >= 4, 'no signature or policy found in the responses');
+    const text = server.logText();
+    for (const [, secret] of secrets)
+      assert.ok(!text.includes(secret ?? ''), 'the log holds a signature or policy');
+    for (const secret of [TOKENS.web, 'rsa-2048.pkcs8.pem', 'BEGIN', 'Signature=', 'Policy=']) {
       assert.ok(!text.includes(secret), `the log contains ${secret}`);
     }
   });

@@ -74,7 +74,7 @@ export function registerVerify(app: App, context: ServerContext): void {
           "Judges the link as CloudFront would, against this service's keys, and returns the precise reason when it would be refused. Always 200 for a well-formed request; `valid` says the outcome.",
         tags: ['verification'],
         body: BodySchema,
-        response: { 200: VerdictSchema, ...errorResponses(400, 401, 413, 415, 500) },
+        response: { 200: VerdictSchema, ...errorResponses(400, 401, 413, 415, 429, 500) },
       },
     },
     async (request) => {

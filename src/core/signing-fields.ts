@@ -67,9 +67,19 @@ export function requestUrlWithoutSigning({ base, fields }: QueryFields): string 
   return kept.length > 0 ? `${base}?${kept.join('&')}` : base;
 }
 
-/** The pairs of a `Cookie` header (`a=b; c=d`), names and values trimmed, in order. */
-export function readCookieFields(header: string): SigningField[] {
-  return header
+/**
+ * The pairs of a `Cookie` header (`a=b; c=d`), names and values trimmed, in order; or the
+ * string entries of name → value pairs.
+ */
+export function readCookieFields(
+  cookies: string | Readonly<Record<string, string>>,
+): SigningField[] {
+  if (typeof cookies !== 'string') {
+    return Object.entries(cookies)
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([name, value]) => withPart({ name, value, raw: `${name}=${value}` }, COOKIE));
+  }
+  return cookies
     .split(';')
     .map((piece) => piece.trim())
     .filter((piece) => piece !== '')

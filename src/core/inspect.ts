@@ -202,13 +202,6 @@ function readRequestUrl(url: unknown, findings: Findings): string | undefined {
     );
     return undefined;
   }
-  const unencoded = /[^\x21-\x7E]/u.exec(url);
-  if (unencoded) {
-    findings.add(
-      'URL_UNENCODED_CHARACTERS',
-      `the URL contains ${describeCharacter(unencoded[0])} at index ${unencoded.index}: a browser sends it percent-encoded (as UTF-8), other clients refuse it, and a policy written with the raw character matches neither; percent-encode the object key when building the URL`,
-    );
-  }
   const withoutFragment = url.includes('#') ? url.slice(0, url.indexOf('#')) : url;
   let parsed: URL;
   try {
@@ -223,6 +216,13 @@ function readRequestUrl(url: unknown, findings: Findings): string | undefined {
       `the URL scheme is ${quoteInput(parsed.protocol.slice(0, -1))}, not https or http`,
     );
     return undefined;
+  }
+  const unencoded = /[^\x21-\x7E]/u.exec(url);
+  if (unencoded) {
+    findings.add(
+      'URL_UNENCODED_CHARACTERS',
+      `the URL contains ${describeCharacter(unencoded[0])} at index ${unencoded.index}: browsers send it percent-encoded (as UTF-8) and other clients refuse it; percent-encode the object key when building the URL, and sign that URL`,
+    );
   }
   if (!unencoded && parsed.href !== withoutFragment) {
     const sent = requestUrlWithoutSigning(readQueryFields(parsed.href));

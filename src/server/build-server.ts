@@ -22,6 +22,7 @@ import { createErrorHandler } from './error-handler.ts';
 import { createMetrics } from './metrics.ts';
 import { parseQueryString, QUERY_PROBLEM, type ParsedQuery } from './query-string.ts';
 import { registerGenerateSignedUrl } from './routes/generate-signed-url.ts';
+import { registerInspect } from './routes/inspect.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerSignedCookies } from './routes/signed-cookies.ts';
 import { registerSignedUrls } from './routes/signed-urls.ts';
@@ -240,6 +241,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
   registerSignedUrls(app, context);
   registerSignedCookies(app, context);
   registerVerify(app, context);
+  registerInspect(app, context);
   registerOperations(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

@@ -66,6 +66,21 @@ export type {
   KeyLookup,
   CloudFrontErrorCode,
 } from './core/verify.ts';
+export {
+  inspectUrl,
+  inspectCookies,
+  INSPECTION_PROBLEM_CODES,
+  INSPECTION_PROBLEM_SEVERITY,
+} from './core/inspect.ts';
+export type {
+  Inspection,
+  InspectionProblem,
+  InspectionProblemCode,
+  InspectionVerdict,
+  InspectOptions,
+  DescribedTime,
+  ProblemSeverity,
+} from './core/inspect.ts';
 export { COOKIE as COOKIE_NAMES, QUERY as QUERY_PARAMETER_NAMES } from './core/wire-names.ts';
 
 export { loadPrivateKey, loadPublicKey, readPem } from './keys/load-key.ts';

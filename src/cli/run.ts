@@ -8,6 +8,7 @@ import {
   describeConfigProblems,
 } from './commands/config.ts';
 import { cookiesCommand } from './commands/cookies.ts';
+import { inspectCommand } from './commands/inspect.ts';
 import { tokenCreateCommand } from './commands/token.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { urlCommand } from './commands/url.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   urlCommand,
   cookiesCommand,
   verifyCommand,
+  inspectCommand,
   keygenCommand,
   configSchemaCommand,
   configCheckCommand,

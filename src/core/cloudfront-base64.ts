@@ -11,7 +11,12 @@ export const CLOUDFRONT_BASE64_PATTERN = /^[A-Za-z0-9\-_~]*$/;
 
 export function encodeCloudFrontBase64(bytes: Uint8Array | string): string {
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
-  return buffer.toString('base64').replace(/[+=/]/g, (c) => TO_CLOUDFRONT[c] ?? c);
+  return toCloudFrontAlphabet(buffer.toString('base64'));
+}
+
+/** Standard base64 text in CloudFront's alphabet; other characters are left as they are. */
+export function toCloudFrontAlphabet(standardBase64: string): string {
+  return standardBase64.replace(/[+=/]/g, (c) => TO_CLOUDFRONT[c] ?? c);
 }
 
 /**

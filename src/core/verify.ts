@@ -5,6 +5,13 @@ import { decodeCloudFrontBase64, findNonCloudFrontBase64Character } from './clou
 import { ipv4BlockContains, parseViewerAddress, type Ipv4Block } from './ip-address.ts';
 import { buildCannedPolicy, parseCustomPolicy, type PolicyType } from './policy.ts';
 import { matchesResourcePattern } from './resource-pattern.ts';
+import {
+  readCookieFields,
+  readQueryFields,
+  requestUrlWithoutSigning,
+  SIGNING_PARTS,
+  type SigningPart,
+} from './signing-fields.ts';
 import { verifyPolicySignature } from './signature.ts';
 import { MAX_URL_BYTES } from './signable-url.ts';
 import { verificationKeyAlgorithm, type HashAlgorithm } from './signing-key.ts';
@@ -91,15 +98,6 @@ interface SigningParts {
   hashAlgorithm?: string;
 }
 
-type PartName = 'expires' | 'policy' | 'signature' | 'keyPairId' | 'hashAlgorithm';
-const PART_NAMES: readonly PartName[] = [
-  'expires',
-  'policy',
-  'signature',
-  'keyPairId',
-  'hashAlgorithm',
-];
-
 class Refusal extends Error {
   constructor(
     readonly failure: VerificationFailure,
@@ -109,7 +107,7 @@ class Refusal extends Error {
   }
 }
 
-function wireName(from: SigningParts['from'], part: PartName): string {
+function wireName(from: SigningParts['from'], part: SigningPart): string {
   return from === 'url' ? QUERY[part] : COOKIE[part];
 }
 
@@ -117,42 +115,23 @@ function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-function splitQuery(url: string): { base: string; pairs: string[] } {
-  const queryStart = url.indexOf('?');
-  if (queryStart === -1) return { base: url, pairs: [] };
-  return { base: url.slice(0, queryStart), pairs: url.slice(queryStart + 1).split('&') };
-}
-
 function partsFromUrl(signedUrl: string): SigningParts {
-  const { base, pairs } = splitQuery(signedUrl);
-  const parts: SigningParts = { from: 'url', requestUrl: base };
-  const kept: string[] = [];
-  for (const pair of pairs) {
-    const separator = pair.indexOf('=');
-    const name = separator === -1 ? pair : pair.slice(0, separator);
-    const part = PART_NAMES.find((candidate) => QUERY[candidate] === name);
-    if (part === undefined) {
-      kept.push(pair);
-      continue;
-    }
+  const query = readQueryFields(signedUrl);
+  const parts: SigningParts = { from: 'url', requestUrl: requestUrlWithoutSigning(query) };
+  for (const { name, value, part } of query.fields) {
+    if (part === undefined) continue;
     if (parts[part] !== undefined) {
       throw new Refusal('DUPLICATE_PARAMETER', `the query has ${quoteInput(name)} more than once`);
     }
-    parts[part] = separator === -1 ? '' : pair.slice(separator + 1);
+    parts[part] = value;
   }
-  if (kept.length > 0) parts.requestUrl = `${base}?${kept.join('&')}`;
   return parts;
 }
 
 /** Parses a `Cookie` header (`a=b; c=d`) into name → value. Duplicated CloudFront cookies are refused. */
 function parseCookieHeader(header: string): Map<string, string> {
   const cookies = new Map<string, string>();
-  for (const piece of header.split(';')) {
-    const trimmed = piece.trim();
-    if (trimmed === '') continue;
-    const separator = trimmed.indexOf('=');
-    const name = separator === -1 ? trimmed : trimmed.slice(0, separator).trim();
-    const value = separator === -1 ? '' : trimmed.slice(separator + 1).trim();
+  for (const { name, value } of readCookieFields(header)) {
     if (cookies.has(name) && name.startsWith('CloudFront-')) {
       throw new Refusal(
         'DUPLICATE_PARAMETER',
@@ -166,7 +145,7 @@ function parseCookieHeader(header: string): Map<string, string> {
 
 function partsFromCookies(requestUrl: string, cookies: Map<string, string>): SigningParts {
   const parts: SigningParts = { from: 'cookies', requestUrl };
-  for (const part of PART_NAMES) {
+  for (const part of SIGNING_PARTS) {
     const value = cookies.get(COOKIE[part]);
     if (value !== undefined) parts[part] = value;
   }
@@ -427,7 +406,7 @@ export function verifyUrl(signedUrl: string, options: VerifyOptions): Verdict {
 }
 
 function carriesSignedUrlParameters(parts: SigningParts): boolean {
-  return PART_NAMES.some((part) => parts[part] !== undefined);
+  return SIGNING_PARTS.some((part) => parts[part] !== undefined);
 }
 
 /**

@@ -23,6 +23,7 @@ import { createMetrics } from './metrics.ts';
 import { parseQueryString, QUERY_PROBLEM, type ParsedQuery } from './query-string.ts';
 import { registerConsole } from './routes/console.ts';
 import { registerGenerateSignedUrl } from './routes/generate-signed-url.ts';
+import { registerInspect } from './routes/inspect.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerSignedCookies } from './routes/signed-cookies.ts';
 import { registerSignedUrls } from './routes/signed-urls.ts';
@@ -243,6 +244,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
   registerSignedUrls(app, context);
   registerSignedCookies(app, context);
   registerVerify(app, context);
+  registerInspect(app, context);
   registerOperations(app, context);
   registerConsole(app);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

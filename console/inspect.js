@@ -41,24 +41,20 @@ function render(result) {
   const problems = byId('problems');
   problems.replaceChildren();
   const findings = [
-    ...(result.problems ?? []),
-    ...verdict.warnings.map((message) => ({ message })),
+    ...result.problems.map((problem) => `${problem.severity} ${problem.code}: ${problem.message}`),
+    ...verdict.warnings.map((warning) => `warning: ${warning}`),
   ];
-  if (findings.length === 0) {
-    const item = document.createElement('li');
-    item.textContent = 'None found.';
-    problems.append(item);
-  }
+  if (findings.length === 0) findings.push('None found.');
   for (const finding of findings) {
     const item = document.createElement('li');
-    item.textContent =
-      finding.code === undefined ? finding.message : `${finding.code}: ${finding.message}`;
+    item.textContent = finding;
     problems.append(item);
   }
 
   const details = byId('details');
   details.replaceChildren();
-  const facts = { ...verdict, ...(result.inspection ?? {}) };
+  const facts = result;
+  addDetail(details, 'Read from', facts.source === 'cookies' ? 'cookies' : 'the URL');
   addDetail(details, 'Policy type', facts.policyType);
   addDetail(details, 'Key-Pair-Id', facts.keyPairId);
   addDetail(details, 'Hash', facts.hash);
@@ -68,9 +64,8 @@ function render(result) {
   if (facts.notBefore !== undefined) addDetail(details, 'Not before', utc(facts.notBefore));
   addDetail(details, 'IP address', facts.ipAddress);
 
-  const policy = facts.policy;
-  byId('policy').textContent =
-    policy === undefined ? '(none)' : JSON.stringify(JSON.parse(policy), null, 2);
+  // Already pretty-printed by the service (or the raw text, when it is not JSON).
+  byId('policy').textContent = facts.policy ?? '(none)';
   if (facts.expiresAt !== undefined) startCountdown(facts.expiresAt, facts.notBefore);
   else byId('countdown').textContent = '';
   byId('inspect-result').hidden = false;

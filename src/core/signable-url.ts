@@ -34,6 +34,9 @@ function queryParameterNames(query: string): string[] {
   });
 }
 
+/** Characters whose raw form a browser may or may not escape in a URL. */
+const AMBIGUOUS_CHARACTER = /[\^|]/;
+
 /**
  * Checks that `url` is exactly what a browser would send for it, so that the bytes cfsign signs
  * are the bytes CloudFront sees: an absolute http(s) URL, no credentials, no fragment, only
@@ -98,6 +101,18 @@ export function assertSignableUrl(url: unknown): asserts url is string {
       'ERR_URL_NOT_CANONICAL',
       `a browser would request ${parsed.href} instead of this URL; sign that form`,
       { details: { canonical: parsed.href } },
+    );
+  }
+  // Browsers disagree on these (and Node's parser keeps '^' only sometimes): one may send the
+  // character, another its escape, and CloudFront compares bytes. The escape is sent as it is.
+  const ambiguous = AMBIGUOUS_CHARACTER.exec(url);
+  if (ambiguous !== null) {
+    const character = ambiguous[0];
+    const escape = `%${character.charCodeAt(0).toString(16).toUpperCase()}`;
+    throw new SignerError(
+      'ERR_URL_NOT_CANONICAL',
+      `URL contains '${character}', which some browsers send as ${escape} and others as it is; write it as ${escape}`,
+      { details: { canonical: url.replaceAll(character, escape) } },
     );
   }
   const queryStart = url.indexOf('?');

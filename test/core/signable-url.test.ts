@@ -120,6 +120,15 @@ describe('assertSignableUrl', () => {
       'U+1F600 at index',
     ],
     ['an internationalized host', 'https://bücher.example/a', 'ERR_URL_NOT_CANONICAL', 'U+00FC'],
+    // Node's parser keeps a lone '^' raw but escapes it beside '>'; browsers differ too.
+    [
+      'a raw ^ in the path',
+      `${BASE}/a^b`,
+      'ERR_URL_NOT_CANONICAL',
+      "'^', which some browsers send as %5E",
+    ],
+    ['a raw ^ in the query', `${BASE}/a?v=1^2`, 'ERR_URL_NOT_CANONICAL', 'write it as %5E'],
+    ['a raw | in the path', `${BASE}/a|b`, 'ERR_URL_NOT_CANONICAL', 'write it as %7C'],
     ['a fragment', `${BASE}/a#b`, 'ERR_URL_INVALID', 'fragment'],
     ['an empty fragment', `${BASE}/a#`, 'ERR_URL_INVALID', 'fragment'],
     ['a relative URL', '/a/b', 'ERR_URL_INVALID', 'not a valid absolute URL'],

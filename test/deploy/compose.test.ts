@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { runCli } from '../helpers/cli.ts';
 import {
+  dockerignoreMatcher,
   envOf,
   instructionsOf,
   parseHealthcheck,
@@ -146,7 +147,9 @@ describe('compose.yaml', () => {
     const keyVolume = mountFor(cfsign, '/run/secrets/cfsign/private_key.pem');
     // The directory cfsign keygen --out ./keys fills; never part of the repository.
     assert.equal(keyVolume.source, './keys');
-    assert.equal(existsSync(`${REPOSITORY}keys`), false);
+    // Nor does it reach the image: the build context leaves it out.
+    const ignored = dockerignoreMatcher(readFileSync(`${REPOSITORY}.dockerignore`, 'utf8'));
+    assert.equal(ignored('keys/private_key.pem'), true);
     const nginxConfVolume = mountFor(nginx, '/etc/nginx/conf.d/default.conf');
     assert.equal(nginxConfVolume.source, `./${NGINX_CONF}`);
     assert.ok(existsSync(join(REPOSITORY, nginxConfVolume.source)));

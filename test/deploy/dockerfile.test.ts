@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { validate } from 'dockerfile-utils';
 import {
   dockerignoreMatcher,
   envOf,
@@ -59,6 +60,22 @@ describe('the Dockerfile', () => {
     assert.deepEqual(envOf(build), { A: '1', B: 'two' });
     assert.deepEqual(execForm(run.instructions[0]?.args ?? ''), ['node', 'x.js']);
     assert.equal(execForm('node x.js'), undefined);
+  });
+
+  it('has no problem that a maintained Dockerfile validator finds (dockerfile-utils), which would find a bad flag', () => {
+    const text = readFileSync(`${REPOSITORY}Dockerfile`, 'utf8');
+    assert.deepEqual(
+      validate(text).map((problem) => ({
+        line: problem.range.start.line + 1,
+        problem: problem.message,
+      })),
+      [],
+    );
+    const broken = text.replace('--start-period=', '--start-perod=');
+    assert.deepEqual(
+      validate(broken).map((problem) => problem.message),
+      ['Unknown flag: start-perod'],
+    );
   });
 
   it("builds in one stage and runs in another, both from the official slim Node image of the engines' major version", () => {

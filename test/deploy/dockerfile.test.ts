@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { validate } from 'dockerfile-utils';
+import ts from 'typescript';
 import {
   dockerignoreMatcher,
   envOf,
@@ -15,6 +16,7 @@ import {
 } from './dockerfile.ts';
 
 const PACKAGE = JSON.parse(readFileSync(`${REPOSITORY}package.json`, 'utf8')) as {
+  files: string[];
   engines: { node: string };
   scripts: Record<string, string>;
 };
@@ -136,6 +138,43 @@ describe('the Dockerfile', () => {
     assert.match(command.join(' '), /\/healthz/);
     for (const option of ['interval', 'timeout', 'start-period', 'retries'])
       assert.ok(options[option] !== undefined, option);
+  });
+
+  it('copies into the build stage every file the TypeScript build and npm pack read, through the .dockerignore', () => {
+    const build = stages[0];
+    assert.ok(build !== undefined);
+    const ignored = dockerignoreMatcher(readFileSync(`${REPOSITORY}.dockerignore`, 'utf8'));
+    const copied = instructionsOf(build, 'COPY')
+      .filter((copy) => !copy.startsWith('--from='))
+      .flatMap((copy) => copy.split(' ').slice(0, -1))
+      .map((source) => source.replace(/\/$/, ''));
+    const inBuildStage = (path: string): boolean =>
+      !ignored(path) && copied.some((source) => path === source || path.startsWith(`${source}/`));
+    const config = ts.getParsedCommandLineOfConfigFile(
+      `${REPOSITORY}tsconfig.build.json`,
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+    );
+    assert.ok(config !== undefined && config.errors.length === 0);
+    // Resolving the program lists every file the build reads, without type-checking it;
+    // node_modules/ comes from npm ci, so its files need not even be parsed.
+    const host = ts.createCompilerHost(config.options);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, version, ...rest) =>
+      name.includes('/node_modules/')
+        ? ts.createSourceFile(name, '', version)
+        : getSourceFile(name, version, ...rest);
+    const program = ts.createProgram(config.fileNames, config.options, host);
+    const read = program
+      .getSourceFiles()
+      .map((file) => relative(REPOSITORY, file.fileName))
+      .filter((path) => !path.startsWith('node_modules/') && !path.startsWith('../'));
+    assert.ok(read.includes('src/server/main.cts'), read.join(', '));
+    const configs = ['tsconfig.build.json', 'tsconfig.json', 'package.json', 'package-lock.json'];
+    for (const path of [...read, ...configs]) assert.ok(inBuildStage(path), path);
+    // What npm pack ships, apart from the dist/ the build makes.
+    for (const entry of PACKAGE.files.map((file) => file.replace(/\/$/, '')))
+      assert.ok(entry === 'dist' || inBuildStage(entry), entry);
   });
 
   it('never copies a key into any stage', () => {

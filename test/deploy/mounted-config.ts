@@ -27,14 +27,15 @@ export function layOutMountedConfig(
   keyMount: string,
   fixture = 'rsa-2048.pkcs8.pem',
 ): { configPath: string; keyDirectory: string } {
-  const keyDirectory = mkdtempSync(join(tmpdir(), 'cfsign-mounted-keys-'));
   const files = keyFilesOf(text);
   if (files.length === 0) throw new Error('the configuration names no key file');
   for (const file of files) {
     if (!file.startsWith(`${keyMount}/`) || file.slice(keyMount.length + 1).includes('/'))
       throw new Error(`${file} is not a file of the key mount ${keyMount}`);
-    copyFileSync(fixturePath(fixture), join(keyDirectory, file.slice(keyMount.length + 1)));
   }
+  const keyDirectory = mkdtempSync(join(tmpdir(), 'cfsign-mounted-keys-'));
+  for (const file of files)
+    copyFileSync(fixturePath(fixture), join(keyDirectory, file.slice(keyMount.length + 1)));
   const configPath = join(keyDirectory, 'cfsign.yaml');
   writeFileSync(configPath, text.replaceAll(`${keyMount}/`, `${keyDirectory}/`));
   return { configPath, keyDirectory };

@@ -12,9 +12,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json README.md ./
 COPY bin/ bin/
+COPY console/ console/
 COPY docs/ docs/
 COPY src/ src/
-# The package exactly as `npm pack` ships it: package.json, dist/, bin/, docs/, README.md.
+# The package exactly as `npm pack` ships it: package.json, dist/, bin/, console/, docs/, README.md.
 RUN npm run build \
   && npm pack --ignore-scripts --pack-destination /tmp \
   && mkdir /package \

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -393,6 +400,37 @@ describe('cfsign keygen', () => {
     assert.throws(() => statSync(join(out, 'private_key.pem')), /ENOENT/);
     assert.equal((await runCli(['keygen', '--out', out, '--force'])).code, 0);
     assert.notEqual(readFileSync(join(out, 'public_key.pem'), 'utf8'), 'old');
+  });
+
+  it('replaces a world-readable old key with a new file of mode 0600, never rewriting it in place', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cfsign-keygen-'));
+    const privatePath = join(out, 'private_key.pem');
+    writeFileSync(privatePath, 'old', { mode: 0o644 });
+    chmodSync(privatePath, 0o644);
+    const oldInode = statSync(privatePath).ino;
+    assert.equal((await runCli(['keygen', '--out', out, '--force'])).code, 0);
+    const replaced = statSync(privatePath);
+    assert.equal(replaced.mode & 0o777, 0o600);
+    assert.notEqual(replaced.ino, oldInode, 'the old file was rewritten in place');
+    assert.match(readFileSync(privatePath, 'utf8'), /BEGIN PRIVATE KEY/);
+    assert.deepEqual(readdirSync(out).sort(), ['private_key.pem', 'public_key.pem']);
+  });
+
+  it('answers an --out it cannot use with one coded usage line that names no path', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cfsign-keygen-')), 'hidden-name');
+    writeFileSync(file, 'not a directory');
+    for (const [out, message] of [
+      [file, /ERR_USAGE: --out, or a folder above it, is a file, not a directory/],
+      [join(file, 'sub'), /ERR_USAGE: --out, or a folder above it, is a file/],
+      // mkdirSync's own recursion never returns here; cfsign must.
+      ['/proc/cfsign-nope/keys', /ERR_USAGE: --out: cannot create the key files there \(ENOENT\)/],
+    ] as const) {
+      const result = await runCli(['keygen', '--out', out]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /hidden-name|cfsign-nope|unexpected/);
+    }
   });
 });
 

@@ -71,7 +71,8 @@ export function parseIpv4Block(text: unknown): Ipv4Block {
 
 /**
  * Checks a viewer's address for verification: a dotted-quad IPv4 address, or an IPv6 one
- * (which no CloudFront IP condition matches). IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is IPv4.
+ * (which no CloudFront IP condition matches). IPv4-mapped IPv6 (`::ffff:a.b.c.d`, or its hex
+ * form `::ffff:102:304`) is IPv4.
  *
  * @throws {SignerError} `ERR_IP_INVALID`
  */
@@ -81,7 +82,14 @@ export function parseViewerAddress(text: string): string {
   if (/^[0-9A-Fa-f:.]{2,45}$/.test(text) && text.includes(':')) {
     try {
       // The WHATWG URL parser is a strict IPv6 parser and is always available.
-      return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+      const canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+      // It writes IPv4-mapped addresses in hex (::ffff:102:304 is 1.2.3.4): still IPv4.
+      const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+      if (hex !== null) {
+        const value = (parseInt(hex[1] ?? '0', 16) << 16) | parseInt(hex[2] ?? '0', 16);
+        return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
+      }
+      return canonical;
     } catch {
       // falls through to the error below
     }

@@ -19,6 +19,10 @@ const SECONDS_PER_UNIT = { d: 86_400, h: 3_600, m: 60, s: 1 } as const;
 const LOOKS_LIKE_MILLISECONDS = 1e12;
 
 function nowMilliseconds(now: Date): number {
+  // Plain-JavaScript callers can leave it out; say so rather than fail on a property read.
+  if (!(now instanceof Date)) {
+    throw new SignerError('ERR_DATE_INVALID', '`now` must be a Date (the current time)');
+  }
   const ms = now.getTime();
   if (!Number.isFinite(ms)) {
     throw new SignerError('ERR_DATE_INVALID', '`now` is an invalid Date');
@@ -201,8 +205,8 @@ export function resolveValidityWindow(
   const expiresAt = resolveTime(expires, now, 'expiry', 'down');
   if (expiresAt <= nowSeconds) {
     const hint =
-      typeof expires === 'number' && expires < 1e9
-        ? `; for a lifetime, pass a duration such as '${expires}s'`
+      (typeof expires === 'number' || /^\d+$/.test(String(expires))) && Number(expires) < 1e9
+        ? `; for a lifetime, pass a duration such as '${String(expires)}s'`
         : '';
     throw new SignerError(
       'ERR_DATE_IN_PAST',

@@ -209,6 +209,9 @@ describe('parseViewerAddress', () => {
   it('reads IPv4, IPv4-mapped IPv6 and IPv6 addresses', () => {
     assert.equal(parseViewerAddress('203.0.113.9'), '203.0.113.9');
     assert.equal(parseViewerAddress('::FFFF:203.0.113.9'), '203.0.113.9');
+    // The hex form that Node's URL parser writes for the same mapped address.
+    assert.equal(parseViewerAddress('::ffff:cb00:7109'), '203.0.113.9');
+    assert.equal(parseViewerAddress('0:0:0:0:0:ffff:102:304'), '1.2.3.4');
     assert.equal(parseViewerAddress('2001:DB8::1'), '2001:db8::1');
   });
 

@@ -415,6 +415,22 @@ describe('resolveValidityWindow', () => {
     );
   });
 
+  it('suggests a duration for a small number given as text, as the CLI and env give it', () => {
+    assert.throws(
+      () => resolveValidityWindow('3600', undefined, NOW),
+      signerError('ERR_DATE_IN_PAST', "pass a duration such as '3600s'"),
+    );
+  });
+
+  it('refuses a missing or invalid now with ERR_DATE_INVALID, not a TypeError', () => {
+    for (const now of [undefined, null, 1_700_000_000, new Date(Number.NaN)]) {
+      assert.throws(
+        () => resolveValidityWindow('1h', undefined, now as unknown as Date),
+        signerError('ERR_DATE_INVALID', '`now`'),
+      );
+    }
+  });
+
   it('says how long ago a past expiry was', () => {
     assert.throws(
       () => resolveValidityWindow(NOW_SECONDS - 3 * 3_600, undefined, NOW),

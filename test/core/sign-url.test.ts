@@ -402,19 +402,56 @@ describe('signUrl properties', () => {
     );
   });
 
-  it('never verifies a link under another key', () => {
+  it('emits custom-policy links whose Policy and Signature use only CloudFront base64, and that verify', () => {
     fc.assert(
-      fc.property(objectKeyArbitrary(), (objectKey) => {
+      fc.property(
+        objectKeyArbitrary(),
+        keys,
+        fc.option(fc.constantFrom('203.0.113.7', '198.51.100.0/24'), { nil: undefined }),
+        fc.boolean(),
+        (objectKey, key, ipAddress, withStart) => {
+          const input: SignUrlInput = {
+            url: buildObjectUrl(DISTRIBUTION, objectKey),
+            keyPairId: key.keyPairId,
+            privateKey: key.privateKey,
+            hash: key.hash,
+            expires: NOW_SECONDS + 600,
+            now: NOW,
+            // A start or an IP block, at least one, so the policy is custom.
+            ...(withStart || ipAddress === undefined ? { notBefore: NOW_SECONDS - 60 } : {}),
+            ...(ipAddress === undefined ? {} : { ipAddress }),
+          };
+          const signed = signUrl(input);
+          assert.match(queryParameter(signed.url, 'Policy') ?? '', /^[A-Za-z0-9_~-]+$/);
+          assert.match(queryParameter(signed.url, 'Signature') ?? '', /^[A-Za-z0-9_~-]+$/);
+          const viewer =
+            ipAddress === undefined ? {} : { ipAddress: ipAddress.split('/')[0] ?? '' };
+          const verdict = verifyUrl(signed.url, { keys: TRUSTED_KEYS, now: NOW, ...viewer });
+          assert.equal(verdict.valid, true, verdict.reason);
+          assert.equal(verdict.policyType, 'custom');
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('never verifies a link under another key, whichever key signed it', () => {
+    const signers = fc.constantFrom(RSA, ECDSA);
+    fc.assert(
+      fc.property(objectKeyArbitrary(), signers, (objectKey, signer) => {
         const signed = signUrl({
-          ...RSA,
+          ...signer,
           url: buildObjectUrl(DISTRIBUTION, objectKey),
           expires: '1h',
           now: NOW,
         });
-        const impostor = new Map([[RSA.keyPairId, OTHER_RSA.publicKey]]);
-        assert.equal(verifyUrl(signed.url, { keys: impostor, now: NOW }).failure, 'BAD_SIGNATURE');
-        const ecdsa = new Map([[RSA.keyPairId, ECDSA.publicKey]]);
-        assert.equal(verifyUrl(signed.url, { keys: ecdsa, now: NOW }).failure, 'BAD_SIGNATURE');
+        for (const other of [OTHER_RSA, RSA, ECDSA].filter((key) => key !== signer)) {
+          const impostor = new Map([[signer.keyPairId, other.publicKey]]);
+          assert.equal(
+            verifyUrl(signed.url, { keys: impostor, now: NOW }).failure,
+            'BAD_SIGNATURE',
+          );
+        }
       }),
       { numRuns: 50 },
     );

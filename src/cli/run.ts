@@ -8,6 +8,7 @@ import {
   describeConfigProblems,
 } from './commands/config.ts';
 import { cookiesCommand } from './commands/cookies.ts';
+import { edgeCommand } from './commands/edge.ts';
 import { tokenCreateCommand } from './commands/token.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { urlCommand } from './commands/url.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   configSchemaCommand,
   configCheckCommand,
   tokenCreateCommand,
+  edgeCommand,
 ];
 
 const GLOBAL_OPTIONS = {

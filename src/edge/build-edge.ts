@@ -79,6 +79,9 @@ async function resolveRoot(root: string): Promise<string> {
   return real;
 }
 
+/** Where accepted requests go, checked once when the edge is built. */
+type Source = { kind: 'root'; root: string } | { kind: 'origin'; base: string; originPath: string };
+
 /** The origin as a base (scheme, host, port) and a path every request is prefixed with. */
 function parseOrigin(origin: string): { base: string; originPath: string } {
   let url: URL;
@@ -118,8 +121,10 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
   if ((options.root === undefined) === (options.origin === undefined)) {
     throw new SignerError('ERR_USAGE', 'give the edge either a root folder or an origin URL');
   }
-  const root = options.root === undefined ? undefined : await resolveRoot(options.root);
-  const origin = options.origin === undefined ? undefined : parseOrigin(options.origin);
+  const source: Source =
+    options.root === undefined
+      ? { kind: 'origin', ...parseOrigin(options.origin) }
+      : { kind: 'root', root: await resolveRoot(options.root) };
 
   const app = Fastify({
     logger: {
@@ -140,9 +145,12 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     // A signed URL can be 8 KiB long; the wildcard route must take it whole.
     routerOptions: { maxParamLength: 16 * 1024 },
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      // Fastify's message would quote the URL; the reason is said without it.
+      const reason =
+        error.code === 'FST_ERR_BAD_URL' ? 'the path has an invalid percent escape' : 'bad request';
       void reply
         .code(400)
-        .header('x-cfsign-reason', headerValue(error.message))
+        .header('x-cfsign-reason', reason)
         .type('text/plain; charset=utf-8')
         .send('bad request\n');
       request.log.debug({ code: error.code }, 'framework error');
@@ -151,19 +159,18 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
 
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
 
-  if (root !== undefined) {
+  if (source.kind === 'root') {
     // serve: false: only the handler below, after a valid signature, sends a file.
     await app.register(fastifyStatic, {
-      root,
+      root: source.root,
       serve: false,
       index: false,
       list: false,
       redirect: false,
       dotfiles: 'ignore',
     });
-  }
-  if (origin !== undefined) {
-    await app.register(replyFrom, { base: origin.base, disableRequestLogging: true });
+  } else {
+    await app.register(replyFrom, { base: source.base, disableRequestLogging: true });
   }
 
   function refuse(reply: FastifyReply, verdict: Verdict): FastifyReply {
@@ -211,14 +218,13 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     reply: FastifyReply,
     granted: URL,
   ): Promise<FastifyReply> {
-    if (root !== undefined) {
-      const file = await findFileUnderRoot(root, granted.pathname);
+    if (source.kind === 'root') {
+      const file = await findFileUnderRoot(source.root, granted.pathname);
       if (!file.found) return notFound(reply, file.reason);
       return reply.sendFile(file.path);
     }
-    const upstream = origin ?? { base: '', originPath: '' };
     const viewer = request.socket.remoteAddress ?? '';
-    return reply.from(`${upstream.originPath}${granted.pathname}`, {
+    return reply.from(`${source.originPath}${granted.pathname}`, {
       // CloudFront removes its own parameters and forwards the rest of the query.
       queryString: () => granted.search.slice(1),
       // Like a behavior's default origin request policy: the viewer's cookies (the signed
@@ -247,40 +253,37 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     });
   }
 
-  app.route({
-    method: [...ALLOWED_METHODS, 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/*',
-    handler: async (request, reply) => {
-      const outcome: Outcome = {};
-      outcomes.set(request, outcome);
-      if (!ALLOWED_METHODS.has(request.method)) {
-        outcome.failure = 'METHOD_NOT_ALLOWED';
-        return reply
-          .code(403)
-          .header('x-cfsign-reason', `the edge allows only GET and HEAD, not ${request.method}`)
-          .header('cache-control', 'no-store')
-          .type('text/plain; charset=utf-8')
-          .send(
-            'This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.\n',
-          );
-      }
-      const url = viewerUrl('http', request.headers.host, request.raw.url ?? '');
-      if (url === undefined) {
-        outcome.failure = 'BAD_REQUEST';
-        return reply
-          .code(400)
-          .header('x-cfsign-reason', 'the request needs a valid Host header and a path')
-          .type('text/plain; charset=utf-8')
-          .send('bad request\n');
-      }
-      const verdict = judge(request, url, outcome);
-      if (verdict.keyPairId !== undefined) outcome.keyPairId = verdict.keyPairId;
-      if (!verdict.valid || verdict.requestUrl === undefined) {
-        outcome.failure = verdict.failure ?? 'MALFORMED_URL';
-        return refuse(reply, verdict);
-      }
-      return serve(request, reply, new URL(verdict.requestUrl));
-    },
+  // Every method reaches the handler, which refuses all but GET and HEAD as CloudFront does.
+  app.all('/*', async (request, reply) => {
+    const outcome: Outcome = {};
+    outcomes.set(request, outcome);
+    if (!ALLOWED_METHODS.has(request.method)) {
+      outcome.failure = 'METHOD_NOT_ALLOWED';
+      return reply
+        .code(403)
+        .header('x-cfsign-reason', `the edge allows only GET and HEAD, not ${request.method}`)
+        .header('cache-control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send(
+          'This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.\n',
+        );
+    }
+    const url = viewerUrl('http', request.headers.host, request.raw.url ?? '');
+    if (url === undefined) {
+      outcome.failure = 'BAD_REQUEST';
+      return reply
+        .code(400)
+        .header('x-cfsign-reason', 'the request needs a valid Host header and a path')
+        .type('text/plain; charset=utf-8')
+        .send('bad request\n');
+    }
+    const verdict = judge(request, url, outcome);
+    if (verdict.keyPairId !== undefined) outcome.keyPairId = verdict.keyPairId;
+    if (!verdict.valid || verdict.requestUrl === undefined) {
+      outcome.failure = verdict.failure ?? 'MALFORMED_URL';
+      return refuse(reply, verdict);
+    }
+    return serve(request, reply, new URL(verdict.requestUrl));
   });
 
   // Reached only when the file vanished between the check and the send.

@@ -306,7 +306,7 @@ describe('the edge over a folder', () => {
   it('refuses methods other than GET and HEAD with 403, as a distribution allowing GET and HEAD does', async (t) => {
     const { edge } = await buildTestEdge(t);
     const target = targetOf(signedUrl(`${DISTRIBUTION}/hello.txt`));
-    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS'] as const) {
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE'] as const) {
       const response = await edge.inject({ method, url: target, headers: { host: HOST } });
       assert.equal(response.statusCode, 403, method);
       assert.equal(

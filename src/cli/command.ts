@@ -4,11 +4,16 @@ import { quoteInput } from '../core/quote-input.ts';
 import type { CliIo } from './io.ts';
 
 export interface OptionSpec {
-  type: 'string' | 'boolean';
+  /**
+   * `string`: at most once. `string[]`: repeatable, every value kept in order (e.g.
+   * `--public-key A=a.pem --public-key B=b.pem`). `boolean`: a flag.
+   */
+  type: 'string' | 'string[]' | 'boolean';
   short?: string;
   /** e.g. `WHEN`, shown in help. */
   value?: string;
   description: string;
+  /** For `string[]`: at least one value. */
   required?: boolean;
 }
 
@@ -26,6 +31,8 @@ export interface CommandSpec {
 export interface ParsedCommand {
   positionals: readonly string[];
   strings: Readonly<Record<string, string | undefined>>;
+  /** The values of each `string[]` option, in the order given; empty when absent. */
+  lists: Readonly<Record<string, readonly string[]>>;
   flags: Readonly<Record<string, boolean>>;
 }
 
@@ -34,18 +41,20 @@ function usageError(message: string): SignerError {
 }
 
 /**
- * Parses a command's arguments strictly: unknown options, missing values, repeated options and
- * missing required options are usage errors, never silently resolved.
+ * Parses a command's arguments strictly: unknown options, missing values, repeated options
+ * (unless declared `string[]`) and missing required options are usage errors, never silently
+ * resolved.
  *
  * @throws {SignerError} `ERR_USAGE`
  */
 export function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; multiple: boolean; short?: string }> =
+    {};
   for (const [name, option] of Object.entries(spec.options)) {
+    const type = option.type === 'boolean' ? 'boolean' : 'string';
+    const multiple = option.type === 'string[]';
     options[name] =
-      option.short === undefined
-        ? { type: option.type }
-        : { type: option.type, short: option.short };
+      option.short === undefined ? { type, multiple } : { type, multiple, short: option.short };
   }
   let parsed;
   try {
@@ -63,15 +72,23 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
-    if (token.kind !== 'option') continue;
+    if (token.kind !== 'option' || spec.options[token.name]?.type === 'string[]') continue;
     if (seen.has(token.name)) throw usageError(`--${token.name} is given more than once`);
     seen.add(token.name);
   }
   const strings: Record<string, string | undefined> = {};
+  const lists: Record<string, readonly string[]> = {};
   const flags: Record<string, boolean> = {};
   for (const [name, option] of Object.entries(spec.options)) {
     const value: unknown = (parsed.values as Record<string, unknown>)[name];
-    if (option.type === 'string') {
+    if (option.type === 'string[]') {
+      const values = Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+      if (values.includes('')) throw usageError(`--${name} needs a value`);
+      if (option.required === true && values.length === 0) {
+        throw usageError(`--${name} is required`);
+      }
+      lists[name] = values;
+    } else if (option.type === 'string') {
       if (typeof value === 'string' && value === '') throw usageError(`--${name} needs a value`);
       strings[name] = typeof value === 'string' ? value : undefined;
       if (option.required === true && strings[name] === undefined) {
@@ -89,7 +106,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   if (parsed.positionals.length > expected) {
     throw usageError(`unexpected argument ${quoteInput(parsed.positionals[expected] ?? '')}`);
   }
-  return { positionals: parsed.positionals, strings, flags };
+  return { positionals: parsed.positionals, strings, lists, flags };
 }
 
 /** The `--help` text of a command. */
@@ -105,8 +122,12 @@ export function formatCommandHelp(spec: CommandSpec): string {
   const entries = Object.entries(spec.options);
   for (const [name, option] of entries) {
     const flag = `${option.short === undefined ? '' : `-${option.short}, `}--${name}${option.value === undefined ? '' : ` ${option.value}`}`;
+    const marks = [
+      ...(option.required === true ? ['required'] : []),
+      ...(option.type === 'string[]' ? ['repeatable'] : []),
+    ];
     lines.push(
-      `  ${flag.padEnd(28)}${option.description}${option.required === true ? ' (required)' : ''}`,
+      `  ${flag.padEnd(28)}${option.description}${marks.length === 0 ? '' : ` (${marks.join(', ')})`}`,
     );
   }
   if (spec.notes !== undefined) lines.push('', ...spec.notes);

@@ -8,6 +8,7 @@ import {
   describeConfigProblems,
 } from './commands/config.ts';
 import { cookiesCommand } from './commands/cookies.ts';
+import { edgeCommand } from './commands/edge.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { tokenCreateCommand } from './commands/token.ts';
 import { keygenCommand } from './commands/keygen.ts';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   cookiesCommand,
   verifyCommand,
   inspectCommand,
+  edgeCommand,
   keygenCommand,
   configSchemaCommand,
   configCheckCommand,

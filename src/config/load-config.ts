@@ -26,8 +26,16 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Where dev mode keeps its generated key pair, relative to the working directory. */
 export const DEV_KEY_DIRECTORY = '.cfsign/dev';
 export const DEV_KEY_PAIR_ID = 'KCFSIGNDEV';
-/** A placeholder that can never resolve (RFC 2606), so a dev link is never mistaken for real. */
-export const DEV_DISTRIBUTION_URL = 'https://cfsign-dev.invalid';
+/** Where dev mode's local edge (a stand-in for CloudFront) listens; CFSIGN_EDGE_PORT moves it. */
+export const DEV_EDGE_PORT = 8081;
+/**
+ * Dev links point at the local edge, so a link asked for can be opened in a browser. The edge
+ * listens where this URL says, and judges links against this host, as CloudFront does.
+ */
+export function devDistributionUrl(edgePort: number = DEV_EDGE_PORT): string {
+  return `http://127.0.0.1:${edgePort}`;
+}
+export const DEV_DISTRIBUTION_URL = devDistributionUrl();
 
 const DEFAULTS = {
   port: 8080,
@@ -66,6 +74,7 @@ export const ENVIRONMENT_VARIABLES = [
   'CFSIGN_COOKIE_SAMESITE',
   'CFSIGN_SHUTDOWN_DELAY',
   'CFSIGN_RATE_LIMIT_STORE',
+  'CFSIGN_EDGE_PORT',
 ] as const;
 
 const SEED_VARIABLES = ['CLOUDFRONT_URL', 'CLOUDFRONT_KEY_PAIR_ID', 'PRIVATE_KEY_PATH'] as const;
@@ -315,11 +324,23 @@ function applyEnvironment(
 ): void {
   const distributions = (draft.distributions ??= []);
   if (mode === 'dev') {
+    const edgePort = readInteger(
+      env,
+      'CFSIGN_EDGE_PORT',
+      DEV_EDGE_PORT,
+      { min: 1, max: 65535 },
+      problems,
+    );
     distributions.push({
       name: 'dev',
-      url: DEV_DISTRIBUTION_URL,
+      url: devDistributionUrl(edgePort),
       keys: [{ id: DEV_KEY_PAIR_ID, privateKeyFile: `${DEV_KEY_DIRECTORY}/private_key.pem` }],
     });
+  } else if (read(env, 'CFSIGN_EDGE_PORT') !== undefined) {
+    problems.add(
+      'CFSIGN_EDGE_PORT',
+      'only dev mode starts the local edge; run cfsign edge instead',
+    );
   }
   const [url, keyPairId, privateKeyFile] = SEED_VARIABLES.map((name) => read(env, name));
   const fromFile = read(env, 'CFSIGN_CONFIG') !== undefined;

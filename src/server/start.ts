@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
 import { isSignerError } from '../errors.ts';
 import { DEV_KEY_DIRECTORY, loadConfig, type Environment } from '../config/load-config.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
+import { buildEdge, type Edge } from '../edge/build-edge.ts';
 import { ensureDevKeyPair } from '../keys/dev-key-pair.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import { buildServer } from './build-server.ts';
 import { loadKeyrings } from './load-keyring.ts';
 import { createReloader } from './reload.ts';
@@ -10,16 +13,66 @@ import { createReloader } from './reload.ts';
 /** From the signal, the time by which the process is gone, whatever is still in flight. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
 
-function devBanner(config: ServiceConfig, address: string, keyCreated: boolean): string {
+/** The sample files dev mode's edge serves: in the package, whatever the working directory. */
+const DEV_EDGE_ROOT = fileURLToPath(new URL('../../examples/edge-root/', import.meta.url));
+
+/** The local edge of dev mode, or why it is not running (the service runs either way). */
+type DevEdge = { edge: Edge; problem?: never } | { problem: string; edge?: never };
+
+/**
+ * Starts the edge where the dev distribution's URL points, trusting the dev key, over the
+ * sample folder. A taken port is said in one line and signing goes on: links keep pointing at
+ * the same URL, which works again as soon as that port is free and the service restarted.
+ */
+async function startDevEdge(config: ServiceConfig, keyring: Keyring | undefined): Promise<DevEdge> {
+  const url = new URL(config.distributions[0]?.url ?? '');
+  const where = `${url.hostname}:${url.port}`;
+  if (keyring === undefined) return { problem: 'the dev key is not loaded' };
+  let edge: Edge | undefined;
+  try {
+    edge = await buildEdge({ root: DEV_EDGE_ROOT, keys: keyring, logLevel: config.logLevel });
+    await edge.listen({ host: url.hostname, port: Number(url.port) });
+    return { edge };
+  } catch (error) {
+    await edge?.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      return { problem: `${where} is already in use (set CFSIGN_EDGE_PORT to move the edge)` };
+    }
+    return {
+      problem: isSignerError(error)
+        ? `the sample folder examples/edge-root/ cannot be served: ${error.message}`
+        : `it could not listen on ${where} (${typeof code === 'string' ? code : 'unknown error'})`,
+    };
+  }
+}
+
+function devBanner(
+  config: ServiceConfig,
+  address: string,
+  keyCreated: boolean,
+  devEdge: DevEdge,
+): string {
   const [distribution] = config.distributions;
+  const edgeUrl = distribution?.url ?? '';
+  const edgeLines =
+    devEdge.problem === undefined
+      ? [
+          `  - links point at the local edge ${edgeUrl}: a stand-in for CloudFront that serves`,
+          '    examples/edge-root/ only to valid signed URLs or cookies (403 + x-cfsign-reason if not)',
+        ]
+      : [`  - links point at ${edgeUrl}, but the local edge is NOT running: ${devEdge.problem}`];
   return [
     '',
     '  cfsign is running in DEV MODE: no configuration was given.',
     `  - listening on ${address}, accepting requests without a token from this machine only`,
     `  - signing with a development key ${keyCreated ? 'created just now' : 'kept'} in ${DEV_KEY_DIRECTORY}/ (git-ignored), Key-Pair-Id ${distribution?.activeKey ?? ''}`,
-    `  - links point at the placeholder ${distribution?.url ?? ''}, which CloudFront will not serve`,
+    ...edgeLines,
     '',
     `  Try:  curl '${address}/generate-signed-url?object_key=videos/intro.mp4'`,
+    ...(devEdge.problem === undefined
+      ? ['        then open the signed_url it returns in a browser: the video plays']
+      : []),
     `  Docs: ${address}/docs`,
     '',
     '  For production set CLOUDFRONT_URL, CLOUDFRONT_KEY_PAIR_ID, PRIVATE_KEY_PATH and',
@@ -47,6 +100,7 @@ async function start(env: Environment): Promise<void> {
   if (config.mode === 'dev') keyCreated = ensureDevKeyPair(DEV_KEY_DIRECTORY).created;
   const keyrings = loadKeyrings(config.distributions, env);
   const app = await buildServer({ config, keyrings, processMetrics: true });
+  let devEdge: DevEdge | undefined;
   const reloader = createReloader(app, env, { watchFiles: config.mode === 'production' });
   process.on('SIGHUP', () => {
     reloader.reload('SIGHUP');
@@ -67,7 +121,7 @@ async function start(env: Environment): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     setTimeout(() => {
-      app.close().then(
+      Promise.all([app.close(), devEdge?.edge?.close()]).then(
         () => {
           process.exitCode = 0;
         },
@@ -85,7 +139,15 @@ async function start(env: Environment): Promise<void> {
   const signingThreads = Number(env['UV_THREADPOOL_SIZE'] ?? 4);
   app.log.info({ signingThreads }, `signing on libuv's pool of ${signingThreads} threads`);
   const address = await app.listen({ host: config.host, port: config.port });
-  if (config.mode === 'dev') process.stdout.write(devBanner(config, address, keyCreated));
+  if (config.mode === 'dev') {
+    devEdge = await startDevEdge(config, keyrings.get(config.distributions[0]?.name ?? ''));
+    // A Ctrl-C while the edge was starting found no edge to close.
+    if (app.cfsign.state.draining) await devEdge.edge?.close();
+    if (devEdge.problem !== undefined) {
+      process.stderr.write(`cfsign: the dev edge is not running: ${devEdge.problem}\n`);
+    }
+    process.stdout.write(devBanner(config, address, keyCreated, devEdge));
+  }
 }
 
 try {

@@ -22,17 +22,31 @@ function problemsOf(env: Environment): string[] {
 }
 
 describe('loadConfig', () => {
-  it('starts in dev mode with no configuration at all: loopback, placeholder URL, no token', () => {
+  it('starts in dev mode with no configuration at all: loopback, links on the local edge, no token', () => {
     const config = loadConfig({});
     assert.equal(config.mode, 'dev');
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.port, 8080);
     assert.equal(config.distributions[0]?.url, DEV_DISTRIBUTION_URL);
+    assert.equal(DEV_DISTRIBUTION_URL, 'http://127.0.0.1:8081');
     assert.equal(config.auth, 'loopback');
     assert.deepEqual(
       config.clients.map((client) => client.name),
       ['dev'],
     );
+  });
+
+  it('moves the dev edge, and the links with it, to CFSIGN_EDGE_PORT; refuses it outside dev mode', () => {
+    assert.equal(
+      loadConfig({ CFSIGN_EDGE_PORT: '9081' }).distributions[0]?.url,
+      'http://127.0.0.1:9081',
+    );
+    assert.deepEqual(problemsOf({ CFSIGN_EDGE_PORT: '0' }), [
+      "CFSIGN_EDGE_PORT: must be a whole number from 1 to 65535, not '0'",
+    ]);
+    assert.deepEqual(problemsOf({ ...PRODUCTION_ENV, CFSIGN_EDGE_PORT: '9081' }), [
+      'CFSIGN_EDGE_PORT: only dev mode starts the local edge; run cfsign edge instead',
+    ]);
   });
 
   it("reads the seed's variables and the service's own", () => {

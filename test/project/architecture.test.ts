@@ -67,6 +67,36 @@ describe('architecture', () => {
     }
   });
 
+  it('lets edge/ import only core, keys, errors, node built-ins and its HTTP libraries', () => {
+    for (const file of sourceFiles('edge/')) {
+      for (const specifier of importsOf(file)) {
+        const allowed =
+          specifier.startsWith('node:') ||
+          specifier.startsWith('../core/') ||
+          specifier.startsWith('../keys/') ||
+          specifier === '../errors.ts' ||
+          /^\.\/[a-z0-9-]+\.ts$/.test(specifier) ||
+          ['fastify', '@fastify/static', '@fastify/reply-from', 'pino'].includes(specifier);
+        assert.ok(allowed, `${file} imports ${specifier}`);
+      }
+    }
+  });
+
+  it('lets only the CLI and server/start.ts import edge/', () => {
+    const importers = [...sourceFiles('./')].filter(
+      (file) =>
+        !file.includes('/src/edge/') &&
+        importsOf(file).some((specifier) => /(^|\/)edge\//.test(specifier)),
+    );
+    assert.ok(importers.length > 0, 'something imports the edge');
+    for (const file of importers) {
+      assert.ok(
+        file.includes('/src/cli/') || file.endsWith('/src/server/start.ts'),
+        `${file} imports edge/`,
+      );
+    }
+  });
+
   it('never lets the library import the CLI or the server', () => {
     for (const file of [
       ...sourceFiles('core/'),
@@ -75,7 +105,11 @@ describe('architecture', () => {
       `${SRC.pathname}errors.ts`,
     ]) {
       for (const specifier of importsOf(file))
-        assert.doesNotMatch(specifier, /cli\/|server\/|fastify/, `${file} imports ${specifier}`);
+        assert.doesNotMatch(
+          specifier,
+          /cli\/|server\/|edge\/|fastify/,
+          `${file} imports ${specifier}`,
+        );
     }
   });
 
@@ -91,7 +125,7 @@ describe('architecture', () => {
         if (specifier.startsWith('node:')) continue;
         assert.ok(specifier.startsWith('.'), `${href} imports the package ${specifier}`);
         const target = new URL(specifier, href).href;
-        assert.doesNotMatch(target, /\/dist\/(cli|server)\//, `${href} imports ${target}`);
+        assert.doesNotMatch(target, /\/dist\/(cli|server|edge)\//, `${href} imports ${target}`);
         pending.push(target);
       }
     }

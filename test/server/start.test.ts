@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,6 +11,20 @@ import { RSA } from '../helpers/fixtures.ts';
 import { AUTH, PRODUCTION_ENV } from '../helpers/server.ts';
 
 const START = new URL('../../dist/server/main.cjs', import.meta.url).pathname;
+const SAMPLE_VIDEO = new URL('../../examples/edge-root/videos/intro.mp4', import.meta.url);
+
+/** A loopback port that was free a moment ago (dev mode's edge must not meet another run's). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+  return port;
+}
 
 interface Running {
   child: ChildProcess;
@@ -126,18 +141,27 @@ describe('the service started as npm start starts it', () => {
     }
   });
 
-  it('starts in dev mode with no configuration: a banner, a kept dev key, and a first curl that works', async () => {
+  it('starts in dev mode with no configuration: a banner, a kept dev key, and a first curl whose link opens on the local edge', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'cfsign-dev-'));
-    const first = await startService({}, cwd, /For production set/);
+    const edgePort = await freePort();
+    const env = { CFSIGN_EDGE_PORT: String(edgePort) };
+    const first = await startService(env, cwd, /For production set/);
     try {
       assert.match(first.output(), /DEV MODE/);
       assert.match(first.address, /^http:\/\/127\.0\.0\.1:/);
+      assert.match(
+        first.output(),
+        new RegExp(`links point at the local edge http://127\\.0\\.0\\.1:${edgePort}`),
+      );
       const response = await fetch(
         `${first.address}/generate-signed-url?object_key=videos/intro.mp4`,
       );
       assert.equal(response.status, 200);
       const { signed_url: signedUrl } = (await response.json()) as { signed_url: string };
-      assert.ok(signedUrl.startsWith('https://cfsign-dev.invalid/videos/intro.mp4?Expires='));
+      assert.ok(
+        signedUrl.startsWith(`http://127.0.0.1:${edgePort}/videos/intro.mp4?Expires=`),
+        signedUrl,
+      );
       const devKey = join(cwd, '.cfsign/dev/private_key.pem');
       assert.equal(statSync(devKey).mode & 0o777, 0o600);
       const publicKey = loadPublicKey({ file: join(cwd, '.cfsign/dev/public_key.pem') });
@@ -145,11 +169,22 @@ describe('the service started as npm start starts it', () => {
         verifyUrl(signedUrl, { keys: new Map([['KCFSIGNDEV', publicKey]]), now: new Date() }).valid,
         true,
       );
+
+      const video = await fetch(signedUrl);
+      assert.equal(video.status, 200);
+      assert.equal(video.headers.get('content-type'), 'video/mp4');
+      assert.deepEqual(Buffer.from(await video.arrayBuffer()), readFileSync(SAMPLE_VIDEO));
+      const at = signedUrl.indexOf('Signature=') + 'Signature='.length + 10;
+      const tampered = `${signedUrl.slice(0, at)}${signedUrl[at] === 'A' ? 'B' : 'A'}${signedUrl.slice(at + 1)}`;
+      const refused = await fetch(tampered);
+      assert.equal(refused.status, 403);
+      assert.match(await refused.text(), /<Code>AccessDenied<\/Code>/);
+      assert.match(refused.headers.get('x-cfsign-reason') ?? '', /signature does not match/);
     } finally {
       first.child.kill('SIGINT');
       await first.exited;
     }
-    const second = await startService({}, cwd, /For production set/);
+    const second = await startService(env, cwd, /For production set/);
     try {
       assert.match(second.output(), /development key kept/);
     } finally {
@@ -158,6 +193,38 @@ describe('the service started as npm start starts it', () => {
       second.child.kill('SIGINT');
       assert.equal(await second.exited, 0);
       assert.ok(Date.now() - stoppedAt < 1000);
+    }
+  });
+
+  it("keeps signing in dev mode when the edge's port is taken, and says so in one line", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cfsign-dev-'));
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    const service = await startService(
+      { CFSIGN_EDGE_PORT: String(port) },
+      cwd,
+      /For production set/,
+    );
+    try {
+      assert.match(
+        service.output(),
+        new RegExp(
+          `^cfsign: the dev edge is not running: 127\\.0\\.0\\.1:${port} is already in use \\(set CFSIGN_EDGE_PORT to move the edge\\)$`,
+          'm',
+        ),
+      );
+      assert.match(service.output(), /the local edge is NOT running/);
+      const response = await fetch(`${service.address}/generate-signed-url?object_key=a.txt`);
+      assert.equal(response.status, 200);
+    } finally {
+      service.child.kill('SIGINT');
+      await service.exited;
+      await new Promise<void>((resolve) =>
+        taken.close(() => {
+          resolve();
+        }),
+      );
     }
   });
 

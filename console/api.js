@@ -40,11 +40,11 @@ export async function postJson(path, body) {
   return parsed;
 }
 
-/** Copies the trimmed value of the form's named fields that are not empty into an object. */
+/** Copies the trimmed values of those named fields that the form has and that are not empty. */
 export function filledFields(form, names) {
   const values = {};
   for (const name of names) {
-    const value = form.elements.namedItem(name).value.trim();
+    const value = form.elements.namedItem(name)?.value.trim() ?? '';
     if (value !== '') values[name] = value;
   }
   return values;

@@ -73,7 +73,8 @@ function devBanner(
     ...(devEdge.problem === undefined
       ? ['        then open the signed_url it returns in a browser: the video plays']
       : []),
-    `  Docs: ${address}/docs`,
+    `  Console: ${address}/console/  (sign and inspect links in a browser)`,
+    `  Docs:    ${address}/docs`,
     '',
     '  For production set CLOUDFRONT_URL, CLOUDFRONT_KEY_PAIR_ID, PRIVATE_KEY_PATH and',
     '  CFSIGN_API_KEYS (name:token,...) and see README.md, Configuration.',

@@ -14,8 +14,10 @@ COPY tsconfig.json tsconfig.build.json README.md ./
 COPY bin/ bin/
 COPY console/ console/
 COPY docs/ docs/
+COPY examples/edge-root/ examples/edge-root/
 COPY src/ src/
-# The package exactly as `npm pack` ships it: package.json, dist/, bin/, console/, docs/, README.md.
+# The package exactly as `npm pack` ships it: package.json, dist/, bin/, console/, docs/, the
+# dev-mode sample folder and README.md.
 RUN npm run build \
   && npm pack --ignore-scripts --pack-destination /tmp \
   && mkdir /package \

@@ -1,60 +1,17 @@
 import { Type } from 'typebox';
+import { INSPECTION_PROBLEM_CODES, inspectCookies, inspectUrl } from '../../core/inspect.ts';
+import type { App, ServerContext } from '../context.ts';
 import {
-  INSPECTION_PROBLEM_CODES,
-  inspectCookies,
-  inspectUrl,
-  type InspectOptions,
-} from '../../core/inspect.ts';
-import { parseViewerAddress } from '../../core/ip-address.ts';
-import { resolveTime } from '../../core/time.ts';
-import { CLOUDFRONT_ERROR_FOR_FAILURE } from '../../core/verify.ts';
-import { liveOf, type App, type ServerContext } from '../context.ts';
+  CloudFrontErrorSchema,
+  HashSchema,
+  judgingOptions,
+  JudgeRequestSchema,
+  PolicyTypeSchema,
+  VerdictSchema,
+} from '../judging.ts';
 import { errorResponses } from '../schemas.ts';
 
-/** The same request as POST /v1/verify: a link (or a URL and its cookies), a viewer, a time. */
-const BodySchema = Type.Object(
-  {
-    url: Type.String({
-      minLength: 1,
-      maxLength: 16_384,
-      description: 'The signed URL, or with `cookies` the URL requested.',
-    }),
-    cookies: Type.Optional(
-      Type.Union([
-        Type.String({ maxLength: 16_384, description: 'A Cookie header' }),
-        Type.Record(Type.String(), Type.String({ maxLength: 8192 })),
-      ]),
-    ),
-    ipAddress: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 45,
-        description: "The viewer's IPv4 or IPv6 address, to check an IP condition.",
-      }),
-    ),
-    at: Type.Optional(
-      Type.Union(
-        [
-          Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
-          Type.String({ minLength: 1, maxLength: 40 }),
-        ],
-        {
-          description: 'Judge at this time instead of now: epoch seconds, ISO-8601 or a duration.',
-        },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
 const Optional = Type.Optional;
-
-const CloudFrontErrorSchema = Type.Enum([...new Set(Object.values(CLOUDFRONT_ERROR_FOR_FAILURE))], {
-  description: 'The error CloudFront answers, always with HTTP 403.',
-});
-
-const HashSchema = Type.Union([Type.Literal('sha1'), Type.Literal('sha256')]);
-const PolicyTypeSchema = Type.Union([Type.Literal('canned'), Type.Literal('custom')]);
 
 const DescribedTimeSchema = Type.Object(
   {
@@ -78,26 +35,6 @@ const ProblemSchema = Type.Object(
     ),
     message: Type.String({ description: 'One sentence: what is wrong and how to fix it.' }),
     cloudFrontError: Optional(CloudFrontErrorSchema),
-  },
-  { additionalProperties: false },
-);
-
-/** The verdict of POST /v1/verify, against every key of every configured distribution. */
-const VerdictSchema = Type.Object(
-  {
-    valid: Type.Boolean(),
-    reason: Type.String(),
-    failure: Optional(Type.String()),
-    cloudFrontError: Optional(CloudFrontErrorSchema),
-    warnings: Type.Array(Type.String()),
-    policyType: Optional(PolicyTypeSchema),
-    keyPairId: Optional(Type.String()),
-    hash: Optional(HashSchema),
-    requestUrl: Optional(Type.String()),
-    resource: Optional(Type.String()),
-    expiresAt: Optional(Type.Integer()),
-    notBefore: Optional(Type.Integer()),
-    ipAddress: Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -148,18 +85,13 @@ export function registerInspect(app: App, context: ServerContext): void {
         description:
           "Decodes the link without a key, lists every problem visible in it with a stable code, and judges it against this service's keys. Always 200 for a well-formed request; `ok` says the outcome. The signature is never returned.",
         tags: ['verification'],
-        body: BodySchema,
+        body: JudgeRequestSchema,
         response: { 200: InspectionSchema, ...errorResponses(400, 401, 413, 415, 429, 500) },
       },
     },
     async (request) => {
-      const { url, cookies, ipAddress, at } = request.body;
-      const now = context.now();
-      const options: InspectOptions = {
-        now: at === undefined ? now : new Date(resolveTime(at, now, 'at', 'down') * 1000),
-        keys: liveOf(request).keys,
-      };
-      if (ipAddress !== undefined) options.ipAddress = parseViewerAddress(ipAddress);
+      const { url, cookies } = request.body;
+      const options = judgingOptions(request, request.body, context);
       const inspection =
         cookies === undefined ? inspectUrl(url, options) : inspectCookies(url, cookies, options);
       const { verdict } = inspection;

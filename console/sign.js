@@ -16,6 +16,8 @@ const byId = (id) => document.getElementById(id);
 const tokenInput = byId('token');
 tokenInput.value = readToken();
 tokenInput.addEventListener('input', () => saveToken(tokenInput.value.trim()));
+// Enter in the token field must not submit it anywhere (the page's CSP forbids that too).
+byId('token-form').addEventListener('submit', (event) => event.preventDefault());
 byId('token-forget').addEventListener('click', () => {
   tokenInput.value = '';
   saveToken('');
@@ -123,7 +125,8 @@ cookiesForm.addEventListener('submit', async (event) => {
       table.append(row);
     }
     byId('cookies-summary').textContent =
-      `This browser now holds cookies for ${resource}, valid until ${utc(signed.expiresAt)} (${describeFromNow(signed.expiresAt)}).`;
+      `Cookies for ${resource}, valid until ${utc(signed.expiresAt)} (${describeFromNow(signed.expiresAt)}). ` +
+      'This browser keeps them when the service shares a domain with the distribution (as in dev mode, or with a cookie Domain both are under).';
     byId('cookies-result').hidden = false;
   } catch (caught) {
     showError(error, caught);

@@ -269,7 +269,12 @@ function parseYamlDocument(text: string): unknown {
       position === undefined ? what : `${what} at line ${position.line}, column ${position.col}`,
     );
   }
-  return document.toJS() as unknown;
+  try {
+    return document.toJS() as unknown;
+  } catch {
+    // An alias bomb: aliases that expand beyond what yaml allows (maxAliasCount).
+    throw notValid('YAML', 'its aliases expand too far');
+  }
 }
 
 function readConfigFile(path: string): unknown {

@@ -154,6 +154,26 @@ function prettyJson(value: unknown): string {
   return escapeForDisplay(JSON.stringify(value, null, 2), /[\x20-\x7E\n]/);
 }
 
+/** Deeper than any policy CloudFront reads, and far below what recursion can take. */
+const MAX_POLICY_DEPTH = 32;
+
+/** How deep the arrays and objects of valid JSON text nest, counted without recursion. */
+function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const character = text[index];
+    if (inString) {
+      if (character === '\\') index += 1;
+      else if (character === '"') inString = false;
+    } else if (character === '"') inString = true;
+    else if (character === '[' || character === '{') deepest = Math.max(deepest, ++depth);
+    else if (character === ']' || character === '}') depth -= 1;
+  }
+  return deepest;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -435,6 +455,17 @@ function readCustomPolicy(
       parameter,
       cloudFrontError: 'MalformedPolicy',
     });
+    return undefined;
+  }
+  const depth = jsonNestingDepth(text);
+  if (depth > MAX_POLICY_DEPTH) {
+    // Printing or walking it would recurse that deep; a CloudFront policy is 5 levels deep.
+    inspection.policy = escapeForDisplay(text.slice(0, 1024));
+    findings.add(
+      'POLICY_MALFORMED',
+      `${parameter} nests ${depth} levels deep; a CloudFront policy has 5 (Statement, its item, Condition, a condition, its value)`,
+      { parameter, cloudFrontError: 'MalformedPolicy' },
+    );
     return undefined;
   }
   inspection.policy = prettyJson(document);

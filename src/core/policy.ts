@@ -1,4 +1,5 @@
 import { SignerError } from '../errors.ts';
+import { quoteInput } from './quote-input.ts';
 import { decodeCloudFrontBase64 } from './cloudfront-base64.ts';
 import { parseIpv4Block, type Ipv4Block } from './ip-address.ts';
 import { MAX_EPOCH_SECONDS } from './time.ts';
@@ -109,7 +110,7 @@ export function parseCustomPolicy(encodedPolicy: string): ParsedPolicy {
   if (!isRecord(condition)) throw malformed('no Condition');
   const known = new Set(['DateLessThan', 'DateGreaterThan', 'IpAddress']);
   const unknown = Object.keys(condition).find((name) => !known.has(name));
-  if (unknown !== undefined) throw malformed(`unknown condition ${unknown}`);
+  if (unknown !== undefined) throw malformed(`unknown condition ${quoteInput(unknown)}`);
   const expiresAt = readEpochTime(condition, 'DateLessThan');
   if (expiresAt === undefined) throw malformed('DateLessThan is required');
   const parsed: ParsedPolicy = { resource, expiresAt, json };

@@ -30,6 +30,12 @@ export interface VerifyOptions {
   now: Date;
   /** The viewer's IPv4 address, to check an `IpAddress` condition. */
   ipAddress?: string;
+  /**
+   * The URL is a request as it arrived (as an edge receives it), not a link a browser will
+   * send: judge its bytes as they are, as CloudFront does, instead of the form a browser
+   * would rewrite it to (dot segments resolved, `\\` as `/`, quotes escaped).
+   */
+  asReceived?: boolean;
 }
 
 /** Why a link would be refused. Stable; see docs/errors.md. */
@@ -360,7 +366,7 @@ function run(read: () => SigningParts, options: VerifyOptions, warnings: string[
  * The URL a browser sends for `url`: without its fragment, in WHATWG canonical form (lowercase
  * host, no default port, no dot segments). A warning says when that differs from the input.
  */
-function requestedUrl(url: unknown, warnings: string[]): string {
+function requestedUrl(url: unknown, warnings: string[], asReceived = false): string {
   if (typeof url !== 'string' || url.length === 0) {
     throw new Refusal('MALFORMED_URL', 'the URL must be a non-empty string');
   }
@@ -386,6 +392,7 @@ function requestedUrl(url: unknown, warnings: string[]): string {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new Refusal('MALFORMED_URL', 'the URL is not an http or https URL');
   }
+  if (asReceived) return withoutFragment;
   if (parsed.href !== withoutFragment) {
     warnings.push(
       'a browser sends this link in another form (host case, default port, dot segments or escaping); it was judged in that form',
@@ -402,7 +409,11 @@ function requestedUrl(url: unknown, warnings: string[]): string {
  */
 export function verifyUrl(signedUrl: string, options: VerifyOptions): Verdict {
   const warnings: string[] = [];
-  return run(() => partsFromUrl(requestedUrl(signedUrl, warnings)), options, warnings);
+  return run(
+    () => partsFromUrl(requestedUrl(signedUrl, warnings, options.asReceived)),
+    options,
+    warnings,
+  );
 }
 
 function carriesSignedUrlParameters(parts: SigningParts): boolean {
@@ -421,7 +432,7 @@ export function verifyCookies(
   const warnings: string[] = [];
   return run(
     () => {
-      const parsed = partsFromUrl(requestedUrl(url, warnings));
+      const parsed = partsFromUrl(requestedUrl(url, warnings, options.asReceived));
       if (carriesSignedUrlParameters(parsed)) {
         // CloudFront treats such a request as a signed URL and never looks at the cookies.
         warnings.push(

@@ -201,6 +201,8 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     const verifyOptions = {
       keys,
       now: now(),
+      // CloudFront compares the bytes it received, not the form a browser would have sent.
+      asReceived: true,
       ...(viewer === undefined ? {} : { ipAddress: viewer }),
     };
     const cookie = request.headers.cookie;
@@ -253,27 +255,41 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     });
   }
 
+  /** As a distribution with the default allowed methods answers anything but GET and HEAD. */
+  function refuseMethod(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    outcome: Outcome,
+  ): FastifyReply {
+    outcome.failure = 'METHOD_NOT_ALLOWED';
+    return reply
+      .code(403)
+      .header('x-cfsign-reason', `the edge allows only GET and HEAD, not ${request.method}`)
+      .header('cache-control', 'no-store')
+      .type('text/plain; charset=utf-8')
+      .send(
+        'This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.\n',
+      );
+  }
+
   // Every method reaches the handler, which refuses all but GET and HEAD as CloudFront does.
   app.all('/*', async (request, reply) => {
     const outcome: Outcome = {};
     outcomes.set(request, outcome);
-    if (!ALLOWED_METHODS.has(request.method)) {
-      outcome.failure = 'METHOD_NOT_ALLOWED';
-      return reply
-        .code(403)
-        .header('x-cfsign-reason', `the edge allows only GET and HEAD, not ${request.method}`)
-        .header('cache-control', 'no-store')
-        .type('text/plain; charset=utf-8')
-        .send(
-          'This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.\n',
-        );
-    }
-    const url = viewerUrl('http', request.headers.host, request.raw.url ?? '');
+    if (!ALLOWED_METHODS.has(request.method)) return refuseMethod(request, reply, outcome);
+    // Node keeps the first of two Host headers; which one a proxy honours is anyone's guess.
+    const hosts = request.raw.rawHeaders.filter(
+      (_value, index, raw) => index % 2 === 0 && raw[index]?.toLowerCase() === 'host',
+    );
+    const url =
+      hosts.length === 1
+        ? viewerUrl('http', request.headers.host, request.raw.url ?? '')
+        : undefined;
     if (url === undefined) {
       outcome.failure = 'BAD_REQUEST';
       return reply
         .code(400)
-        .header('x-cfsign-reason', 'the request needs a valid Host header and a path')
+        .header('x-cfsign-reason', 'the request needs one valid Host header and a path')
         .type('text/plain; charset=utf-8')
         .send('bad request\n');
     }
@@ -286,8 +302,16 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     return serve(request, reply, new URL(verdict.requestUrl));
   });
 
-  // Reached only when the file vanished between the check and the send.
-  app.setNotFoundHandler((_request, reply) => notFound(reply, 'no such file under the root'));
+  // Reached for methods the router does not route (PROPFIND, MKCOL, …), and when a file
+  // vanished between the check and the send.
+  app.setNotFoundHandler((request, reply) => {
+    if (!ALLOWED_METHODS.has(request.method)) {
+      const outcome: Outcome = {};
+      outcomes.set(request, outcome);
+      return refuseMethod(request, reply, outcome);
+    }
+    return notFound(reply, 'no such file under the root');
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;

@@ -23,6 +23,7 @@ export function viewerUrl(
 
 /** The path of a request target, for logs: never the query, which carries the signature. */
 export function pathOf(target: string): string {
-  const queryStart = target.indexOf('?');
+  // A link pasted with its '?' escaped carries the signature in the path itself.
+  const queryStart = target.search(/\?|%3f/i);
   return queryStart === -1 ? target : target.slice(0, queryStart);
 }

@@ -160,6 +160,27 @@ describe('CFSIGN_CONFIG', () => {
     assert.doesNotMatch(problems[0] ?? '', /secrets|hidden-dir|media/);
   });
 
+  it('refuses a YAML alias bomb as an invalid file, not an unexpected error', (t) => {
+    const path = writeConfigFile(t, 'placeholder');
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [name, previous] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ]) {
+      levels.push(
+        `${name ?? ''}: &${name ?? ''} [${Array(9)
+          .fill(`*${previous ?? ''}`)
+          .join(', ')}]`,
+      );
+    }
+    writeFileSync(path, `${levels.join('\n')}\n`);
+    assert.deepEqual(problemsOf({ CFSIGN_CONFIG: path }), [
+      'CFSIGN_CONFIG: the file is not valid YAML (its aliases expand too far)',
+    ]);
+  });
+
   it('refuses a YAML file with an unknown tag, without quoting the tagged value', (t) => {
     const path = writeConfigFile(t, 'placeholder');
     writeFileSync(

@@ -521,6 +521,18 @@ describe('inspectUrl names each problem', () => {
     );
   });
 
+  it('names a policy nested thousands deep as malformed instead of overflowing the stack', () => {
+    // 6,000 levels: too deep for JSON.stringify's recursion, yet within the service's cookie
+    // size limit (a URL would be too long for CloudFront first).
+    const policy = `${'['.repeat(6000)}${']'.repeat(6000)}`;
+    const cookie = `CloudFront-Policy=${encodeCloudFrontBase64(policy)}; CloudFront-Signature=AAAA; CloudFront-Key-Pair-Id=${RSA.keyPairId}`;
+    const inspection = inspectCookies(URL_A, cookie, { now: NOW, keys: TRUSTED_KEYS });
+    assert.deepEqual(codes(inspection), ['POLICY_MALFORMED CloudFront-Policy']);
+    assert.match(only(inspection, 'POLICY_MALFORMED').message, /nests 6000 levels deep/);
+    assert.equal(inspection.verdict?.failure, 'MALFORMED_POLICY');
+    assert.ok((inspection.policy ?? '').length <= 1024);
+  });
+
   it('names an unknown condition as an error and still reads the rest of the policy', () => {
     const policy = JSON.stringify({
       Statement: [

@@ -339,12 +339,12 @@ describe('parseCustomPolicy', () => {
     [
       'an unknown condition',
       encodedJson(statementJson('{"DateLessThan":{"AWS:EpochTime":5},"StringLike":{"a":"b"}}')),
-      'unknown condition StringLike',
+      "unknown condition 'StringLike'",
     ],
     [
       'a lowercase condition name',
       encodedJson(statementJson('{"datelessthan":{"AWS:EpochTime":5}}')),
-      'unknown condition datelessthan',
+      "unknown condition 'datelessthan'",
     ],
     [
       'an IpAddress that is a string',

@@ -316,6 +316,40 @@ describe('the edge over a folder', () => {
     }
   });
 
+  it('refuses methods the router does not know (PROPFIND, MKCOL) with the same 403', async (t) => {
+    const { edge } = await buildTestEdge(t);
+    const target = targetOf(signedUrl(`${DISTRIBUTION}/hello.txt`));
+    for (const method of ['PROPFIND', 'MKCOL', 'LOCK'] as const) {
+      const response = await edge.inject({ method, url: target, headers: { host: HOST } });
+      assert.equal(response.statusCode, 403, method);
+      assert.equal(
+        response.headers['x-cfsign-reason'],
+        `the edge allows only GET and HEAD, not ${method}`,
+      );
+    }
+  });
+
+  it('refuses a request with two Host headers with 400', async (t) => {
+    const { edge } = await buildTestEdge(t);
+    const target = targetOf(signedUrl(`${DISTRIBUTION}/hello.txt`));
+    const response = await edge.inject({
+      url: target,
+      headers: { host: [HOST, 'evil.example'] as unknown as string },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.match(String(response.headers['x-cfsign-reason']), /one valid Host header/);
+  });
+
+  it('keeps a signature out of the log even when the link arrives with its ? escaped', async (t) => {
+    const { edge, logText } = await buildTestEdge(t);
+    const signed = signedUrl(`${DISTRIBUTION}/hello.txt`);
+    const escaped = targetOf(signed).replace('?', '%3F').replaceAll('&', '%26');
+    const response = await edge.inject({ url: escaped, headers: { host: HOST } });
+    assert.equal(response.statusCode, 403);
+    assert.ok(!logText().includes(queryValue(signed, 'Signature').slice(0, 24)));
+    assert.doesNotMatch(logText(), /Signature/);
+  });
+
   it('logs one line per request with its path only: never the query, a signature, a policy or a cookie', async (t) => {
     const { edge, logText } = await buildTestEdge(t);
     const url = signedUrl(`${DISTRIBUTION}/hello.txt`, { resource: `${DISTRIBUTION}/*` });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildTestEdge, signedCookieHeader } from './helpers.ts';
+import { buildTestEdge, signedCookieHeader, signedUrl } from './helpers.ts';
 
 const SECRET = 'the secret outside the root';
 const PUBLIC = 'a public file inside the root';
@@ -44,6 +44,23 @@ function rawGet(
 }
 
 describe('the edge on a real port', () => {
+  it('judges the bytes it received, not the form a browser would have sent them in', async (t) => {
+    const { edge } = await buildTestEdge(t);
+    await edge.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = edge.server.address() as AddressInfo;
+    const host = `127.0.0.1:${port}`;
+    const signed = signedUrl(`http://${host}/hello.txt`);
+    const query = signed.slice(signed.indexOf('?'));
+    assert.equal((await rawGet(port, `/hello.txt${query}`, { host })).status, 200);
+    // Each resolves to /hello.txt in a URL parser, but none is the URL that was signed, and
+    // CloudFront compares what it receives.
+    for (const path of ['/x/../hello.txt', '/./hello.txt', '/%2E/hello.txt', '/hello%2Etxt']) {
+      const response = await rawGet(port, `${path}${query}`, { host });
+      assert.equal(response.status, 403, path);
+      assert.match(response.body, /<Code>AccessDenied<\/Code>/, path);
+    }
+  });
+
   it('never serves a file outside its root, whatever the spelling, even to cookies for every path', async (t) => {
     const { edge } = await buildTestEdge(t, { root: makeRoot() });
     await edge.listen({ host: '127.0.0.1', port: 0 });

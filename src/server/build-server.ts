@@ -129,7 +129,10 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     connectionTimeout: 30_000,
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // A request that reaches a route after close() began came on a connection the listener had
+    // already accepted: it is served (and its response closes the connection, see onSend) rather
+    // than answered with Fastify's bare 503, which has no request id, Retry-After or no-store.
+    return503OnClosing: false,
     // A HEAD would sign, audit and spend a token for a link nobody receives.
     exposeHeadRoutes: false,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 200 },

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { verifyCookies, verifyUrl } from '../../src/core/verify.ts';
+import { bearer, MULTI_TENANT_CONFIG, writeConfigFile } from '../helpers/config-file.ts';
+import { DISTRIBUTION, TRUSTED_KEYS } from '../helpers/fixtures.ts';
+import { startLoad, tally, type LoadRequest, type Outcome } from './load.ts';
+import { startService, type RunningService } from './running-service.ts';
+
+type Client = Parameters<typeof bearer>[0];
+
+/** Limits far above anything a test offers, for tests about something else. */
+const UNLIMITED = { perSecond: 1_000_000, burst: 1_000_000 };
+
+function withClientLimits(rule: { perSecond: number; burst: number }) {
+  return MULTI_TENANT_CONFIG.clients.map((client) => ({ ...client, rateLimit: rule }));
+}
+
+function signOne(address: string, key: string, client: Client = 'broad'): LoadRequest {
+  return {
+    address,
+    path: `/generate-signed-url?object_key=${encodeURIComponent(key)}`,
+    headers: bearer(client),
+  };
+}
+
+function signBatch(address: string, keys: string[], client: Client = 'broad'): LoadRequest {
+  return {
+    address,
+    method: 'POST',
+    path: '/v1/signed-urls',
+    headers: bearer(client),
+    json: { items: keys.map((key) => ({ key })) },
+  };
+}
+
+/**
+ * Checks a 200 as a viewer would: every link (or cookie set) in it verifies with the public key
+ * named by its own Key-Pair-Id. Returns the Key-Pair-Id of each.
+ */
+function verifyIssued(outcome: Pick<Outcome, 'status' | 'body'>): string[] {
+  assert.equal(outcome.status, 200, outcome.body);
+  const verdicts = (() => {
+    const options = { keys: TRUSTED_KEYS, now: new Date() };
+    const body = JSON.parse(outcome.body ?? '') as {
+      signed_url?: string;
+      items?: { url: string }[];
+      cookies?: Record<string, string>;
+    };
+    if (body.signed_url !== undefined) return [verifyUrl(body.signed_url, options)];
+    if (body.items !== undefined) return body.items.map((item) => verifyUrl(item.url, options));
+    assert.ok(body.cookies !== undefined, outcome.body);
+    return [verifyCookies(`${DISTRIBUTION}/videos/any.mp4`, body.cookies, options)];
+  })();
+  return verdicts.map((verdict) => {
+    assert.equal(verdict.valid, true, verdict.reason);
+    return verdict.keyPairId ?? '';
+  });
+}
+
+/** Waits, boundedly, until `condition` holds. */
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    assert.ok(performance.now() < deadline, `${what} within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+/** Whether a new TCP connection to `address` is refused (its listener is closed). */
+function refusesConnections(address: string): Promise<boolean> {
+  const { hostname, port } = new URL(address);
+  return new Promise((resolve) => {
+    const probe = connect({ host: hostname, port: Number(port) });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', () => {
+      resolve(true);
+    });
+  });
+}
+
+function stopAtEnd(service: RunningService): () => void {
+  return () => service.child.kill('SIGKILL');
+}
+
+describe('SIGTERM under load', () => {
+  it('finishes every request in flight, fails readiness at once, and exits 0 within 10 s', async (t) => {
+    const config = writeConfigFile(t, {
+      ...MULTI_TENANT_CONFIG,
+      clients: withClientLimits(UNLIMITED),
+      rateLimit: { ip: UNLIMITED },
+      server: { shutdownDelaySeconds: 2 },
+    });
+    const service = await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' });
+    t.after(stopAtEnd(service));
+    assert.equal((await fetch(`${service.address}/readyz`)).status, 200);
+    const keys = Array.from({ length: 10 }, (_, index) => `videos/${index}.mp4`);
+    // Single links and batches of ten, so that responses of both sizes are in flight.
+    const load = startLoad(32, (worker, sequence) =>
+      worker % 4 === 0
+        ? signBatch(service.address, keys)
+        : signOne(service.address, `videos/${sequence}.mp4`),
+    );
+    await until(() => load.outcomes.length >= 200, 'the service is under load');
+
+    const signalledAt = performance.now();
+    service.child.kill('SIGTERM');
+    // The service fails readiness as it handles the signal, before it logs the shutdown.
+    await until(
+      () => service.logs().some((line) => String(line['msg']).startsWith('shutting down')),
+      'the shutdown begins',
+    );
+    const probe = await fetch(`${service.address}/readyz`);
+    const notReadyAt = performance.now();
+    assert.equal(probe.status, 503);
+    assert.deepEqual(await probe.json(), { status: 'draining' });
+    // A load balancer notices a failed probe a little later; the drain delay covers that lag.
+    await sleep(250);
+    const outcomes = await load.stop();
+    const code = await service.exited;
+    const exitedAfterMs = performance.now() - signalledAt;
+
+    const inFlightAtSignal = outcomes.filter(
+      (outcome) => outcome.sentAt < signalledAt && outcome.doneAt > signalledAt,
+    ).length;
+    assert.ok(inFlightAtSignal >= 16, `${inFlightAtSignal} requests in flight at SIGTERM`);
+    assert.deepEqual(
+      outcomes.filter((outcome) => outcome.failure !== undefined || outcome.status !== 200),
+      [],
+      `every request got its whole response: ${JSON.stringify(tally(outcomes))}`,
+    );
+    for (const outcome of outcomes) verifyIssued(outcome);
+    const sentWhileNotReady = outcomes.filter((outcome) => outcome.sentAt > notReadyAt).length;
+    assert.ok(sentWhileNotReady > 0, 'requests sent after readiness failed were served');
+    assert.equal(code, 0);
+    assert.ok(exitedAfterMs < 10_000, `exited ${Math.round(exitedAfterMs)} ms after SIGTERM`);
+    t.diagnostic(
+      `${outcomes.length} requests, ${inFlightAtSignal} in flight at SIGTERM, ` +
+        `${sentWhileNotReady} sent after /readyz failed ` +
+        `(${Math.round(notReadyAt - signalledAt)} ms after the signal); ` +
+        `exit 0 after ${Math.round(exitedAfterMs)} ms`,
+    );
+  });
+
+  it('answers a request that was half sent when the listener closed with its link, not a bare 503', async (t) => {
+    const config = writeConfigFile(t, {
+      ...MULTI_TENANT_CONFIG,
+      server: { shutdownDelaySeconds: 0 },
+    });
+    const service = await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' });
+    t.after(stopAtEnd(service));
+    const { hostname, port } = new URL(service.address);
+    const socket = connect({ host: hostname, port: Number(port) });
+    t.after(() => socket.destroy());
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(
+      `GET /generate-signed-url?object_key=videos/a.mp4 HTTP/1.1\r\nHost: ${hostname}\r\n`,
+    );
+    // A request sent after the first half and answered means the service has read that half:
+    // the connection is now mid-request, not idle.
+    assert.equal((await fetch(`${service.address}/healthz`)).status, 200);
+    service.child.kill('SIGTERM');
+    await until(() => /"msg":"shutting down/.test(service.output()), 'the shutdown begins');
+    await until(() => refusesConnections(service.address), 'the listener closes');
+    socket.write(`Authorization: ${bearer('broad').authorization}\r\n\r\n`);
+    await Promise.race([closed, sleep(5_000)]);
+    const [head = '', body = ''] = received.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.match(head, /\r\nconnection: close\r\n/i);
+    assert.match(head, /\r\ncache-control: no-store\r\n/i);
+    verifyIssued({ status: 200, body });
+    assert.equal(await service.exited, 0);
+  });
+});

@@ -35,6 +35,16 @@ function signBatch(address: string, keys: string[], client: Client = 'broad'): L
   };
 }
 
+function signCookies(address: string): LoadRequest {
+  return {
+    address,
+    method: 'POST',
+    path: '/v1/signed-cookies',
+    headers: bearer('cookie'),
+    json: { resource: 'videos/*' },
+  };
+}
+
 /**
  * Checks a 200 as a viewer would: every link (or cookie set) in it verifies with the public key
  * named by its own Key-Pair-Id. Returns the Key-Pair-Id of each.
@@ -181,5 +191,94 @@ describe('SIGTERM under load', () => {
     assert.match(head, /\r\ncache-control: no-store\r\n/i);
     verifyIssued({ status: 200, body });
     assert.equal(await service.exited, 0);
+  });
+});
+
+describe('three times the signing capacity offered', () => {
+  it('answers only 200, 429 and 503, each refusal with Retry-After, and every link verifies', async (t) => {
+    const maxSigningInFlight = 6;
+    // One client is held to a low rate, so it meets its limit; the others are not, so their
+    // signing keeps the gate full.
+    const limited = { perSecond: 20, burst: 20 };
+    const config = writeConfigFile(t, {
+      ...MULTI_TENANT_CONFIG,
+      clients: MULTI_TENANT_CONFIG.clients.map((client) => ({
+        ...client,
+        rateLimit: client.name === 'broad' ? limited : UNLIMITED,
+      })),
+      rateLimit: { ip: UNLIMITED },
+      server: { maxSigningInFlight, maxBatchSize: 4 },
+    });
+    const service = await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' });
+    t.after(stopAtEnd(service));
+    const batch = ['videos/a.mp4', 'videos/b.mp4', 'videos/c.mp4', 'videos/d.mp4'];
+    // 3 batches of 4, 3 single links and 3 cookie sets at once: 18 signatures, 3 × the cap.
+    const offered = (worker: number, sequence: number): LoadRequest => {
+      switch (worker % 3) {
+        case 0:
+          return { ...signBatch(service.address, batch), tag: 'limited' };
+        case 1:
+          return signOne(service.address, `tenants/acme/${sequence}.mp4`, 'acme');
+        default:
+          return signCookies(service.address);
+      }
+    };
+    const startedAt = performance.now();
+    const load = startLoad(9, offered);
+    const health: number[] = [];
+    const healthLatencyMs: number[] = [];
+    while (performance.now() - startedAt < 2_000) {
+      const probedAt = performance.now();
+      health.push((await fetch(`${service.address}/healthz`)).status);
+      healthLatencyMs.push(performance.now() - probedAt);
+      await sleep(100);
+    }
+    const outcomes = await load.stop();
+    const elapsedSeconds = (performance.now() - startedAt) / 1000;
+
+    const counts = tally(outcomes);
+    assert.deepEqual(
+      Object.keys(counts).sort(),
+      ['200', '429', '503'],
+      `only 200, 429 and 503, and each of them: ${JSON.stringify(counts)}`,
+    );
+    let limitedSignatures = 0;
+    let limitedOffered = 0;
+    for (const outcome of outcomes) {
+      if (outcome.request.tag === 'limited') limitedOffered += batch.length;
+      const headers = outcome.headers ?? {};
+      assert.equal(headers['cache-control'], 'no-store');
+      if (outcome.status === 200) {
+        const links = verifyIssued(outcome).length;
+        if (outcome.request.tag === 'limited') limitedSignatures += links;
+        continue;
+      }
+      const retryAfter = Number(headers['retry-after']);
+      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, JSON.stringify(headers));
+      const { error, message } = JSON.parse(outcome.body ?? '') as {
+        error: string;
+        message: string;
+      };
+      assert.equal(error, outcome.status === 429 ? 'ERR_RATE_LIMITED' : 'ERR_OVERLOADED');
+      if (outcome.status === 503) assert.equal(message, 'internal error');
+    }
+    // The limited client asked for more than three times what its bucket allows, and got no
+    // more than the bucket allows.
+    const allowed = limited.burst + limited.perSecond * elapsedSeconds;
+    assert.ok(
+      limitedOffered >= 3 * allowed,
+      `${limitedOffered} signatures asked, ${allowed} allowed`,
+    );
+    assert.ok(limitedSignatures <= allowed, `${limitedSignatures} signatures > ${allowed}`);
+    assert.ok(
+      health.every((status) => status === 200),
+      String(health),
+    );
+    t.diagnostic(
+      `${JSON.stringify(counts)} in ${elapsedSeconds.toFixed(1)} s; the limited client asked ` +
+        `${limitedOffered} signatures, got ${limitedSignatures}, allowed ${Math.floor(allowed)}; ` +
+        `/healthz slowest ` +
+        `${Math.round(Math.max(...healthLatencyMs))} ms`,
+    );
   });
 });

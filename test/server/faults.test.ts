@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
-import { describe, it } from 'node:test';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyCookies, verifyUrl } from '../../src/core/verify.ts';
 import { bearer, MULTI_TENANT_CONFIG, writeConfigFile } from '../helpers/config-file.ts';
-import { DISTRIBUTION, TRUSTED_KEYS } from '../helpers/fixtures.ts';
+import { DISTRIBUTION, ECDSA, fixturePath, RSA, TRUSTED_KEYS } from '../helpers/fixtures.ts';
+import { build, NOW } from '../helpers/server.ts';
+import { createReloader } from '../../src/server/reload.ts';
 import { startLoad, tally, type LoadRequest, type Outcome } from './load.ts';
 import { startService, type RunningService } from './running-service.ts';
 
@@ -281,4 +293,119 @@ describe('three times the signing capacity offered', () => {
         `${Math.round(Math.max(...healthLatencyMs))} ms`,
     );
   });
+});
+
+/** The media distribution's two keys, copied into a folder of their own that a test may spoil. */
+function ownKeyFiles(t: TestContext): { rsa: string; ecdsa: string } {
+  const directory = mkdtempSync(join(tmpdir(), 'cfsign-keys-'));
+  t.after(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+  const rsa = join(directory, 'media-rsa.pem');
+  const ecdsa = join(directory, 'media-ec.pem');
+  copyFileSync(fixturePath('rsa-2048.pkcs8.pem'), rsa);
+  copyFileSync(fixturePath('ec-p256.pkcs8.pem'), ecdsa);
+  return { rsa, ecdsa };
+}
+
+function withKeyFiles(files: { rsa: string; ecdsa: string }) {
+  const [media, downloads] = MULTI_TENANT_CONFIG.distributions;
+  assert.ok(media !== undefined && downloads !== undefined);
+  const keys = [
+    { id: RSA.keyPairId, privateKeyFile: files.rsa },
+    { id: ECDSA.keyPairId, privateKeyFile: files.ecdsa },
+  ];
+  return { ...MULTI_TENANT_CONFIG, distributions: [{ ...media, keys }, downloads] };
+}
+
+const SPOILERS: [string, (file: string) => void][] = [
+  [
+    'renamed away',
+    (file) => {
+      renameSync(file, `${file}.old`);
+    },
+  ],
+  [
+    'deleted',
+    (file) => {
+      rmSync(file);
+    },
+  ],
+  [
+    'replaced by garbage',
+    (file) => {
+      writeFileSync(file, '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n');
+    },
+  ],
+  [
+    'cut short by a write in progress',
+    (file) => {
+      const pem = readFileSync(file, 'utf8');
+      writeFileSync(file, pem.slice(0, pem.length / 2));
+    },
+  ],
+];
+
+describe('a reload that finds a key file missing or spoiled', () => {
+  for (const [what, spoil] of SPOILERS) {
+    for (const role of ['active', 'listed'] as const) {
+      it(`keeps the old keys when the ${role} key file was ${what}: one line naming the setting, no path or PEM, counted`, async (t) => {
+        const files = ownKeyFiles(t);
+        const env = { CFSIGN_CONFIG: writeConfigFile(t, withKeyFiles(files)) };
+        const server = await build(t, env);
+        const reloader = createReloader(server.app, env, { watchFiles: false });
+        t.after(() => {
+          reloader.close();
+        });
+        const signedKeyId = async (): Promise<string | undefined> => {
+          const response = await server.app.inject({
+            url: '/generate-signed-url?object_key=videos/a.mp4',
+            headers: bearer('broad'),
+          });
+          assert.equal(response.statusCode, 200, response.body);
+          const link = response.json<{ signed_url: string }>().signed_url;
+          const verdict = verifyUrl(link, { keys: TRUSTED_KEYS, now: NOW });
+          assert.equal(verdict.valid, true, verdict.reason);
+          return verdict.keyPairId;
+        };
+        const failures = async (): Promise<string | undefined> => {
+          const text = (await server.app.inject({ url: '/metrics' })).body;
+          return /^cfsign_reload_failures_total (\d+)$/m.exec(text)?.[1];
+        };
+        const file = role === 'active' ? files.rsa : files.ecdsa;
+        const id = role === 'active' ? RSA.keyPairId : ECDSA.keyPairId;
+        // What the key file held: its base64 lines must never reach a log line.
+        const pemLines = readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((text) => /^[A-Za-z0-9+/=]{16,}$/.test(text));
+        assert.equal(await signedKeyId(), RSA.keyPairId);
+
+        spoil(file);
+        const before = server.logs.length;
+        assert.equal(reloader.reload('SIGHUP'), false);
+        const lines = server.logs.slice(before);
+        assert.equal(lines.length, 1, JSON.stringify(lines));
+        const [line] = lines;
+        assert.equal(line?.['level'], 50);
+        assert.equal(line['msg'], 'reload refused; keeping the previous configuration and keys');
+        assert.match(
+          JSON.stringify(line['problems']),
+          new RegExp(`distributions\\.media\\.keys\\.${id}`),
+        );
+        for (const secret of [file, dirname(file), basename(file), ...pemLines]) {
+          assert.ok(!server.logText().includes(secret), `the log holds ${secret}`);
+        }
+        assert.equal(await failures(), '1');
+        assert.equal(await signedKeyId(), RSA.keyPairId, 'the old key still signs');
+        assert.equal(reloader.reload('SIGHUP'), false);
+        assert.equal(await failures(), '2', 'each refused reload is counted');
+
+        copyFileSync(
+          fixturePath(role === 'active' ? 'rsa-2048.pkcs8.pem' : 'ec-p256.pkcs8.pem'),
+          file,
+        );
+        assert.equal(reloader.reload('SIGHUP'), true, 'a reload succeeds once the file is back');
+      });
+    }
+  }
 });

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { stringify } from 'yaml';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyCookies, verifyUrl } from '../../src/core/verify.ts';
 import { bearer, MULTI_TENANT_CONFIG, writeConfigFile } from '../helpers/config-file.ts';
@@ -18,7 +19,7 @@ import { DISTRIBUTION, ECDSA, fixturePath, RSA, TRUSTED_KEYS } from '../helpers/
 import { build, NOW } from '../helpers/server.ts';
 import { createReloader } from '../../src/server/reload.ts';
 import { startLoad, tally, type LoadRequest, type Outcome } from './load.ts';
-import { startService, type RunningService } from './running-service.ts';
+import { readMetric, startService, type RunningService } from './running-service.ts';
 
 type Client = Parameters<typeof bearer>[0];
 
@@ -408,4 +409,111 @@ describe('a reload that finds a key file missing or spoiled', () => {
       });
     }
   }
+});
+
+/** Replaces a file whole, as editors and secret mounts do, so no reader sees half of it. */
+function replaceFile(path: string, text: string): void {
+  writeFileSync(`${path}.next`, text);
+  renameSync(`${path}.next`, path);
+}
+
+describe('key rotation under load', () => {
+  it('fails no request while activeKey switches back and forth, and every link verifies with the key it names', async (t) => {
+    const configFor = (activeKey: string) => {
+      const [media, downloads] = MULTI_TENANT_CONFIG.distributions;
+      assert.ok(media !== undefined && downloads !== undefined);
+      return {
+        ...MULTI_TENANT_CONFIG,
+        distributions: [{ ...media, activeKey }, downloads],
+        clients: withClientLimits(UNLIMITED),
+        rateLimit: { ip: UNLIMITED },
+      };
+    };
+    const config = writeConfigFile(t, configFor(RSA.keyPairId));
+    const service = await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' });
+    t.after(stopAtEnd(service));
+    const batch = ['videos/a.mp4', 'videos/b.mp4', 'videos/c.mp4'];
+    const load = startLoad(16, (worker, sequence) => {
+      switch (worker % 3) {
+        case 0:
+          return signBatch(service.address, batch);
+        case 1:
+          return signOne(service.address, `videos/${sequence}.mp4`);
+        default:
+          return signCookies(service.address);
+      }
+    });
+    const isReload = (line: Record<string, unknown>) =>
+      line['msg'] === 'configuration and keys reloaded';
+    const activeKeyOf = (line: Record<string, unknown>) =>
+      (line['distributions'] as { activeKey: string }[])[0]?.activeKey;
+
+    /** Per key phase: the key, when its reload was seen, when the next switch was asked. */
+    const phases: { key: string; seenAt: number; endedAt: number }[] = [
+      { key: RSA.keyPairId, seenAt: 0, endedAt: Number.POSITIVE_INFINITY },
+    ];
+    await until(() => load.outcomes.length >= 50, 'the service is under load');
+    for (let round = 1; round <= 6; round += 1) {
+      const key = round % 2 === 1 ? ECDSA.keyPairId : RSA.keyPairId;
+      const reloadsBefore = service.logs().filter(isReload).length;
+      const previous = phases.at(-1);
+      assert.ok(previous !== undefined);
+      previous.endedAt = performance.now();
+      replaceFile(config, stringify(configFor(key)));
+      // Odd rounds also send SIGHUP; even rounds rely on the file watcher alone.
+      if (round % 2 === 1) service.child.kill('SIGHUP');
+      await until(
+        () =>
+          service
+            .logs()
+            .filter(isReload)
+            .slice(reloadsBefore)
+            .some((line) => activeKeyOf(line) === key),
+        `the reload to ${key}`,
+      );
+      const seenAt = performance.now();
+      phases.push({ key, seenAt, endedAt: Number.POSITIVE_INFINITY });
+      await until(
+        () => load.outcomes.filter((outcome) => outcome.sentAt > seenAt).length >= 30,
+        'requests under the new key',
+      );
+    }
+    const outcomes = await load.stop();
+
+    assert.deepEqual(
+      outcomes.filter((outcome) => outcome.failure !== undefined || outcome.status !== 200),
+      [],
+      `no request failed: ${JSON.stringify(tally(outcomes))}`,
+    );
+    const seen = new Set<string>();
+    let checkedInPhase = 0;
+    for (const outcome of outcomes) {
+      const ids = new Set(verifyIssued(outcome));
+      assert.equal(ids.size, 1, 'one key signs every link of a request');
+      const [id = ''] = ids;
+      seen.add(id);
+      // A request sent after a switch was seen, and answered before the next was asked, has
+      // the new key: the swap is whole and immediate.
+      const phase = phases.find(
+        (candidate) => outcome.sentAt > candidate.seenAt && outcome.doneAt < candidate.endedAt,
+      );
+      if (phase !== undefined) {
+        assert.equal(id, phase.key);
+        checkedInPhase += 1;
+      }
+    }
+    assert.deepEqual([...seen].sort(), [RSA.keyPairId, ECDSA.keyPairId].sort());
+    const reasons = new Set(
+      service
+        .logs()
+        .filter(isReload)
+        .map((line) => line['reason']),
+    );
+    assert.deepEqual([...reasons].sort(), ['SIGHUP', 'file change']);
+    assert.equal(await readMetric(service.address, 'cfsign_reload_failures_total'), 0);
+    t.diagnostic(
+      `${outcomes.length} requests over 6 switches, ${checkedInPhase} inside one key phase; ` +
+        `${service.logs().filter(isReload).length} reloads`,
+    );
+  });
 });

@@ -18,6 +18,9 @@ import { bearer, MULTI_TENANT_CONFIG, writeConfigFile } from '../helpers/config-
 import { DISTRIBUTION, ECDSA, fixturePath, RSA, TRUSTED_KEYS } from '../helpers/fixtures.ts';
 import { build, NOW } from '../helpers/server.ts';
 import { createReloader } from '../../src/server/reload.ts';
+import { digestToken } from '../../src/config/load-config.ts';
+import { Redis } from 'ioredis';
+import { RedisServer } from './rate-limit/redis-server.ts';
 import { startLoad, tally, type LoadRequest, type Outcome } from './load.ts';
 import { readMetric, startService, type RunningService } from './running-service.ts';
 
@@ -514,6 +517,123 @@ describe('key rotation under load', () => {
     t.diagnostic(
       `${outcomes.length} requests over 6 switches, ${checkedInPhase} inside one key phase; ` +
         `${service.logs().filter(isReload).length} reloads`,
+    );
+  });
+});
+
+describe('Redis stopped and restarted under load, two instances', () => {
+  it('never answers 5xx, falls back within a second, and shares the limits again once Redis is back', async (t) => {
+    const redis = await RedisServer.start();
+    t.after(() => redis.stop());
+    // A rate so slow that no token comes back during the test: every count below is exact.
+    const never = 0.001;
+    const clients = { loaded: 20, before: 10, after: 10 };
+    const tokens = Object.fromEntries(
+      Object.keys(clients).map((name) => [name, `tok-${name}-0123456789abcdef`]),
+    );
+    const config = writeConfigFile(t, {
+      distributions: MULTI_TENANT_CONFIG.distributions,
+      clients: Object.entries(clients).map(([name, burst]) => ({
+        name,
+        tokenSha256: digestToken(tokens[name] ?? ''),
+        allow: [{ distribution: 'media', prefixes: ['videos/'] }],
+        rateLimit: { perSecond: never, burst },
+      })),
+      rateLimit: { store: redis.url, ip: UNLIMITED },
+      server: { maxBatchSize: 10 },
+    });
+    const instances = [
+      await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' }),
+      await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' }),
+    ];
+    for (const instance of instances) t.after(stopAtEnd(instance));
+    const auth = (client: keyof typeof clients) => ({
+      authorization: `Bearer ${tokens[client] ?? ''}`,
+    });
+    // Both limiters have connected and passed their ready check.
+    const raw = new Redis(redis.url);
+    try {
+      await until(async () => {
+        const list = String(await raw.client('LIST'));
+        return list.match(/name=cfsign-rate-limit .*cmd=(?!client)/g)?.length === 2;
+      }, 'both instances connected to Redis');
+    } finally {
+      raw.disconnect();
+    }
+    await sleep(50);
+
+    /** 2 × burst requests, alternating between the instances: how many passed. */
+    const passedAlternating = async (client: 'before' | 'after'): Promise<number> => {
+      let passed = 0;
+      for (let i = 0; i < 2 * clients[client]; i += 1) {
+        const instance = instances[i % 2];
+        assert.ok(instance !== undefined);
+        const url = `${instance.address}/generate-signed-url?object_key=videos/x`;
+        const response = await fetch(url, { headers: auth(client) });
+        assert.ok(response.status === 200 || response.status === 429, String(response.status));
+        if (response.status === 200) passed += 1;
+        await response.arrayBuffer();
+      }
+      return passed;
+    };
+    assert.equal(await passedAlternating('before'), clients.before, 'one bucket for both');
+
+    const load = startLoad(16, (worker, sequence) => ({
+      ...signOne(instances[worker % 2]?.address ?? '', `videos/${sequence}.mp4`),
+      headers: auth('loaded'),
+      tag: String(worker % 2),
+    }));
+    await until(() => load.outcomes.length >= 200, 'the instances are under load');
+    const killedAt = performance.now();
+    await redis.kill();
+    await until(
+      () => load.outcomes.filter((outcome) => outcome.sentAt > killedAt).length >= 400,
+      'load while Redis is down',
+    );
+    const restartedAt = performance.now();
+    await redis.restart();
+    const recovered = (instance: RunningService) =>
+      instance.logs().some((line) => /limits are shared again/.test(String(line['msg'])));
+    await until(() => instances.every(recovered), 'both instances use Redis again');
+    const recoveredAfterMs = performance.now() - restartedAt;
+    // Sharing resumes: the restarted Redis holds a full bucket that both instances draw from.
+    assert.equal(await passedAlternating('after'), clients.after, 'one bucket for both again');
+    const outcomes = await load.stop();
+
+    assert.deepEqual(
+      Object.keys(tally(outcomes)).filter((status) => status !== '200' && status !== '429'),
+      [],
+      `never 5xx nor a failed request: ${JSON.stringify(tally(outcomes))}`,
+    );
+    for (const outcome of outcomes) {
+      if (outcome.status === 200) verifyIssued(outcome);
+      else assert.ok(Number(outcome.headers?.['retry-after']) >= 1);
+    }
+    const passed = outcomes.filter((outcome) => outcome.status === 200);
+    // Under load before the outage, the two instances drew on one bucket of 20.
+    assert.equal(passed.filter((outcome) => outcome.doneAt < killedAt).length, clients.loaded);
+    const fallbackMs: number[] = [];
+    for (const instance of ['0', '1']) {
+      // While Redis is down each instance limits alone, with a full bucket of its own.
+      const during = passed.filter(
+        (outcome) =>
+          outcome.request.tag === instance &&
+          outcome.doneAt > killedAt &&
+          outcome.sentAt < restartedAt,
+      );
+      assert.ok(during.length >= 1 && during.length <= clients.loaded, `${during.length} passed`);
+      const firstFallback = Math.min(...during.map((outcome) => outcome.doneAt)) - killedAt;
+      assert.ok(firstFallback < 1_000, `instance ${instance} fell back after ${firstFallback} ms`);
+      fallbackMs.push(Math.round(firstFallback));
+    }
+    for (const instance of instances) {
+      const warnings = instance.logs().filter((line) => /is unavailable/.test(String(line['msg'])));
+      assert.equal(warnings.length, 1, 'one warning per outage');
+      assert.equal(warnings[0]?.['level'], 40);
+    }
+    t.diagnostic(
+      `${JSON.stringify(tally(outcomes))}; fell back after ${fallbackMs.join(' and ')} ms; ` +
+        `both shared again ${Math.round(recoveredAfterMs)} ms after the restart began`,
     );
   });
 });

@@ -8,7 +8,7 @@ import {
   SECOND_DISTRIBUTION,
   writeConfigFile,
 } from '../helpers/config-file.ts';
-import { build, NOW, type TestServer } from '../helpers/server.ts';
+import { build, NOW, NOW_SECONDS, type TestServer } from '../helpers/server.ts';
 
 const KEYS = new Map([
   [RSA.keyPairId, RSA.publicKey],
@@ -207,6 +207,63 @@ describe('audit', () => {
       ),
     );
     assert.doesNotMatch(server.logText(), /Signature|Policy=|tok-broad/);
+  });
+
+  it('writes one line per cookie set and per pattern link, with the pattern, its conditions and the time, and never the cookies', async (t) => {
+    const server = await multiTenant(t);
+    const notBefore = NOW_SECONDS + 60;
+    const cookies = await server.app.inject({
+      method: 'POST',
+      url: '/v1/signed-cookies',
+      headers: bearer('cookie'),
+      payload: { resource: 'videos/*', notBefore, ipAddress: '203.0.113.0/24' },
+    });
+    assert.equal(cookies.statusCode, 200, cookies.body);
+    const pattern = await server.app.inject({
+      method: 'POST',
+      url: '/v1/signed-urls',
+      headers: bearer('broad'),
+      payload: { items: [{ key: 'videos/a.mp4', resource: 'videos/*' }] },
+    });
+    assert.equal(pattern.statusCode, 200, pattern.body);
+    const audit = server.logs.filter((line) => line['audit'] === 'issued');
+    assert.deepEqual(
+      audit.map(({ time, reqId, hostname, pid, level, ...rest }) => rest),
+      [
+        {
+          audit: 'issued',
+          client: 'cookie',
+          kind: 'cookies',
+          distribution: 'media',
+          keyPairId: RSA.keyPairId,
+          keyPattern: 'videos/*',
+          expiresAt: NOW_SECONDS + 600,
+          notBefore,
+          ipAddress: '203.0.113.0/24',
+          msg: 'issued',
+        },
+        {
+          audit: 'issued',
+          client: 'broad',
+          kind: 'url',
+          distribution: 'media',
+          keyPairId: RSA.keyPairId,
+          objectKey: 'videos/a.mp4',
+          keyPattern: 'videos/*',
+          expiresAt: NOW_SECONDS + 600,
+          msg: 'issued',
+        },
+      ],
+    );
+    for (const line of audit) {
+      assert.ok(Math.abs(Number(line['time']) - Date.now()) < 60_000, 'the time it was issued');
+      assert.match(String(line['reqId']), /^[0-9a-f-]{36}$/);
+    }
+    const jar = cookies.json<{ cookies: Record<string, string> }>().cookies;
+    for (const value of Object.values(jar).filter((value) => value !== RSA.keyPairId)) {
+      assert.ok(!server.logText().includes(value), 'no cookie value is logged');
+    }
+    assert.doesNotMatch(server.logText(), /Signature=|Policy=|CloudFront-/);
   });
 
   it('keeps writing audit lines when CFSIGN_LOG_LEVEL quiets everything else', async (t) => {

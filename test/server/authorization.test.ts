@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { verifyCookies, verifyUrl } from '../../src/core/verify.ts';
-import { ECDSA, RSA } from '../helpers/fixtures.ts';
+import { DISTRIBUTION, ECDSA, RSA } from '../helpers/fixtures.ts';
 import {
   bearer,
   MULTI_TENANT_CONFIG,
@@ -103,6 +103,54 @@ describe('authorization by client rules', () => {
       ),
       /configured: media, downloads/,
     );
+  });
+
+  it('signs a batch and cookies for the distribution named in the body, and for the first without it', async (t) => {
+    const server = await multiTenant(t, {
+      clients: MULTI_TENANT_CONFIG.clients.map((client) =>
+        client.name === 'cookie'
+          ? {
+              ...client,
+              allow: [
+                ...client.allow,
+                { distribution: 'downloads', wildcards: true, cookies: true },
+              ],
+            }
+          : client,
+      ),
+    });
+    const batch = (distribution?: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-urls',
+        headers: bearer('broad'),
+        payload: { items: [{ key: 'videos/a.mp4' }], ...(distribution && { distribution }) },
+      });
+    const cookies = (distribution?: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-cookies',
+        headers: bearer('cookie'),
+        payload: { resource: 'videos/*', ...(distribution && { distribution }) },
+      });
+    const urlOf = async (response: Promise<{ statusCode: number; body: string }>) => {
+      const { statusCode, body } = await response;
+      assert.equal(statusCode, 200, body);
+      const [item] = (JSON.parse(body) as { items: { url: string }[] }).items;
+      return item?.url ?? '';
+    };
+    assert.ok((await urlOf(batch('downloads'))).startsWith(`${SECOND_DISTRIBUTION}/videos/a.mp4?`));
+    assert.ok((await urlOf(batch())).startsWith(`${DISTRIBUTION}/videos/a.mp4?`));
+    for (const [distribution, url] of [
+      ['downloads', SECOND_DISTRIBUTION],
+      [undefined, DISTRIBUTION],
+    ] as const) {
+      const granted = await cookies(distribution);
+      assert.equal(granted.statusCode, 200, granted.body);
+      const jar = granted.json<{ cookies: Record<string, string> }>().cookies;
+      const verdict = verifyCookies(`${url}/videos/x.mp4`, jar, { keys: KEYS, now: NOW });
+      assert.equal(verdict.valid, true, verdict.reason);
+    }
   });
 
   it('allows wildcard patterns only with the right, and only inside the prefixes', async (t) => {

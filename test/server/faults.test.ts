@@ -19,7 +19,6 @@ import { DISTRIBUTION, ECDSA, fixturePath, RSA, TRUSTED_KEYS } from '../helpers/
 import { build, NOW } from '../helpers/server.ts';
 import { createReloader } from '../../src/server/reload.ts';
 import { digestToken } from '../../src/config/load-config.ts';
-import { Redis } from 'ioredis';
 import { RedisServer } from './rate-limit/redis-server.ts';
 import { startLoad, tally, type LoadRequest, type Outcome } from './load.ts';
 import { readMetric, startService, type RunningService } from './running-service.ts';
@@ -527,60 +526,68 @@ describe('Redis stopped and restarted under load, two instances', () => {
     t.after(() => redis.stop());
     // A rate so slow that no token comes back during the test: every count below is exact.
     const never = 0.001;
-    const clients = { loaded: 20, before: 10, after: 10 };
-    const tokens = Object.fromEntries(
-      Object.keys(clients).map((name) => [name, `tok-${name}-0123456789abcdef`]),
-    );
+    const probes = Array.from({ length: 40 }, (_, index) => `probe${index}`);
+    const bursts: Record<string, number> = {
+      loaded: 20,
+      before: 10,
+      after: 10,
+      ...Object.fromEntries(probes.map((probe) => [probe, 1])),
+    };
+    const token = (client: string) => `tok-${client}-0123456789abcdef`;
     const config = writeConfigFile(t, {
       distributions: MULTI_TENANT_CONFIG.distributions,
-      clients: Object.entries(clients).map(([name, burst]) => ({
+      clients: Object.entries(bursts).map(([name, burst]) => ({
         name,
-        tokenSha256: digestToken(tokens[name] ?? ''),
+        tokenSha256: digestToken(token(name)),
         allow: [{ distribution: 'media', prefixes: ['videos/'] }],
         rateLimit: { perSecond: never, burst },
       })),
       rateLimit: { store: redis.url, ip: UNLIMITED },
-      server: { maxBatchSize: 10 },
+      server: { maxBatchSize: 1 },
     });
     const instances = [
       await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' }),
       await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' }),
     ];
     for (const instance of instances) t.after(stopAtEnd(instance));
-    const auth = (client: keyof typeof clients) => ({
-      authorization: `Bearer ${tokens[client] ?? ''}`,
-    });
-    // Both limiters have connected and passed their ready check.
-    const raw = new Redis(redis.url);
-    try {
-      await until(async () => {
-        const list = String(await raw.client('LIST'));
-        return list.match(/name=cfsign-rate-limit .*cmd=(?!client)/g)?.length === 2;
-      }, 'both instances connected to Redis');
-    } finally {
-      raw.disconnect();
-    }
-    await sleep(50);
-
+    const [first, second] = instances;
+    assert.ok(first !== undefined && second !== undefined);
+    const sign = async (instance: RunningService, client: string): Promise<number> => {
+      const url = `${instance.address}/generate-signed-url?object_key=videos/x`;
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token(client)}` } });
+      await response.arrayBuffer();
+      assert.ok(response.status === 200 || response.status === 429, String(response.status));
+      return response.status;
+    };
+    /**
+     * Whether both instances draw on one bucket in Redis right now: a bucket of one spent on
+     * the first is empty on the second. Each try uses a client of its own.
+     */
+    const sharing = async (): Promise<boolean> => {
+      const probe = probes.shift();
+      assert.ok(probe !== undefined, 'a probe client is left');
+      const onFirst = await sign(first, probe);
+      const onSecond = await sign(second, probe);
+      if (onFirst === 200 && onSecond === 429) return true;
+      await sleep(100);
+      return false;
+    };
     /** 2 × burst requests, alternating between the instances: how many passed. */
     const passedAlternating = async (client: 'before' | 'after'): Promise<number> => {
       let passed = 0;
-      for (let i = 0; i < 2 * clients[client]; i += 1) {
-        const instance = instances[i % 2];
-        assert.ok(instance !== undefined);
-        const url = `${instance.address}/generate-signed-url?object_key=videos/x`;
-        const response = await fetch(url, { headers: auth(client) });
-        assert.ok(response.status === 200 || response.status === 429, String(response.status));
-        if (response.status === 200) passed += 1;
-        await response.arrayBuffer();
+      for (let i = 0; i < 2 * (bursts[client] ?? 0); i += 1) {
+        if ((await sign(i % 2 === 0 ? first : second, client)) === 200) passed += 1;
       }
       return passed;
     };
-    assert.equal(await passedAlternating('before'), clients.before, 'one bucket for both');
 
+    // On a busy machine a limiter's ready check can outlast its command timeout; it then
+    // reconnects, so the start is when both are seen sharing.
+    await until(sharing, 'both instances share the limits');
+    assert.equal(await passedAlternating('before'), bursts['before'], 'one bucket for both');
     const load = startLoad(16, (worker, sequence) => ({
       ...signOne(instances[worker % 2]?.address ?? '', `videos/${sequence}.mp4`),
-      headers: auth('loaded'),
+      headers: { authorization: `Bearer ${token('loaded')}` },
       tag: String(worker % 2),
     }));
     await until(() => load.outcomes.length >= 200, 'the instances are under load');
@@ -592,12 +599,10 @@ describe('Redis stopped and restarted under load, two instances', () => {
     );
     const restartedAt = performance.now();
     await redis.restart();
-    const recovered = (instance: RunningService) =>
-      instance.logs().some((line) => /limits are shared again/.test(String(line['msg'])));
-    await until(() => instances.every(recovered), 'both instances use Redis again');
-    const recoveredAfterMs = performance.now() - restartedAt;
-    // Sharing resumes: the restarted Redis holds a full bucket that both instances draw from.
-    assert.equal(await passedAlternating('after'), clients.after, 'one bucket for both again');
+    await until(sharing, 'both instances share the limits again');
+    const sharingAgainAfterMs = performance.now() - restartedAt;
+    // The restarted Redis holds a full bucket that both instances draw from, under load.
+    assert.equal(await passedAlternating('after'), bursts['after'], 'one bucket for both again');
     const outcomes = await load.stop();
 
     assert.deepEqual(
@@ -611,7 +616,7 @@ describe('Redis stopped and restarted under load, two instances', () => {
     }
     const passed = outcomes.filter((outcome) => outcome.status === 200);
     // Under load before the outage, the two instances drew on one bucket of 20.
-    assert.equal(passed.filter((outcome) => outcome.doneAt < killedAt).length, clients.loaded);
+    assert.equal(passed.filter((outcome) => outcome.doneAt < killedAt).length, bursts['loaded']);
     const fallbackMs: number[] = [];
     for (const instance of ['0', '1']) {
       // While Redis is down each instance limits alone, with a full bucket of its own.
@@ -621,19 +626,23 @@ describe('Redis stopped and restarted under load, two instances', () => {
           outcome.doneAt > killedAt &&
           outcome.sentAt < restartedAt,
       );
-      assert.ok(during.length >= 1 && during.length <= clients.loaded, `${during.length} passed`);
+      assert.ok(
+        during.length >= 1 && during.length <= (bursts['loaded'] ?? 0),
+        `${during.length} passed`,
+      );
       const firstFallback = Math.min(...during.map((outcome) => outcome.doneAt)) - killedAt;
       assert.ok(firstFallback < 1_000, `instance ${instance} fell back after ${firstFallback} ms`);
       fallbackMs.push(Math.round(firstFallback));
     }
     for (const instance of instances) {
+      // One warning in the 30 s interval (a hiccup before the outage may have used it up).
       const warnings = instance.logs().filter((line) => /is unavailable/.test(String(line['msg'])));
-      assert.equal(warnings.length, 1, 'one warning per outage');
+      assert.equal(warnings.length, 1, 'one warning per interval');
       assert.equal(warnings[0]?.['level'], 40);
     }
     t.diagnostic(
       `${JSON.stringify(tally(outcomes))}; fell back after ${fallbackMs.join(' and ')} ms; ` +
-        `both shared again ${Math.round(recoveredAfterMs)} ms after the restart began`,
+        `sharing again ${Math.round(sharingAgainAfterMs)} ms after the restart began`,
     );
   });
 });

@@ -112,6 +112,11 @@ function refusesConnections(address: string): Promise<boolean> {
   });
 }
 
+/** The exit code, or 'still running' after `timeoutMs`: a service that never exits fails. */
+function exitWithin(service: RunningService, timeoutMs: number): Promise<number | null | string> {
+  return Promise.race([service.exited, sleep(timeoutMs, 'still running', { ref: false })]);
+}
+
 function stopAtEnd(service: RunningService): () => void {
   return () => service.child.kill('SIGKILL');
 }
@@ -129,7 +134,7 @@ describe('SIGTERM under load', () => {
     assert.equal((await fetch(`${service.address}/readyz`)).status, 200);
     const keys = Array.from({ length: 10 }, (_, index) => `videos/${index}.mp4`);
     // Single links and batches of ten, so that responses of both sizes are in flight.
-    const load = startLoad(32, (worker, sequence) =>
+    const load = startLoad(t, 32, (worker, sequence) =>
       worker % 4 === 0
         ? signBatch(service.address, keys)
         : signOne(service.address, `videos/${sequence}.mp4`),
@@ -150,7 +155,7 @@ describe('SIGTERM under load', () => {
     // A load balancer notices a failed probe a little later; the drain delay covers that lag.
     await sleep(250);
     const outcomes = await load.stop();
-    const code = await service.exited;
+    const code = await exitWithin(service, 12_000);
     const exitedAfterMs = performance.now() - signalledAt;
 
     const inFlightAtSignal = outcomes.filter(
@@ -199,13 +204,13 @@ describe('SIGTERM under load', () => {
     await until(() => /"msg":"shutting down/.test(service.output()), 'the shutdown begins');
     await until(() => refusesConnections(service.address), 'the listener closes');
     socket.write(`Authorization: ${bearer('broad').authorization}\r\n\r\n`);
-    await Promise.race([closed, sleep(5_000)]);
+    await Promise.race([closed, sleep(5_000, undefined, { ref: false })]);
     const [head = '', body = ''] = received.split('\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 200 /);
     assert.match(head, /\r\nconnection: close\r\n/i);
     assert.match(head, /\r\ncache-control: no-store\r\n/i);
     verifyIssued({ status: 200, body });
-    assert.equal(await service.exited, 0);
+    assert.equal(await exitWithin(service, 12_000), 0);
   });
 });
 
@@ -239,7 +244,7 @@ describe('three times the signing capacity offered', () => {
       }
     };
     const startedAt = performance.now();
-    const load = startLoad(9, offered);
+    const load = startLoad(t, 9, offered);
     const health: number[] = [];
     const healthLatencyMs: number[] = [];
     while (performance.now() - startedAt < 2_000) {
@@ -435,7 +440,7 @@ describe('key rotation under load', () => {
     const service = await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' });
     t.after(stopAtEnd(service));
     const batch = ['videos/a.mp4', 'videos/b.mp4', 'videos/c.mp4'];
-    const load = startLoad(16, (worker, sequence) => {
+    const load = startLoad(t, 16, (worker, sequence) => {
       switch (worker % 3) {
         case 0:
           return signBatch(service.address, batch);
@@ -585,7 +590,7 @@ describe('Redis stopped and restarted under load, two instances', () => {
     // reconnects, so the start is when both are seen sharing.
     await until(sharing, 'both instances share the limits');
     assert.equal(await passedAlternating('before'), bursts['before'], 'one bucket for both');
-    const load = startLoad(16, (worker, sequence) => ({
+    const load = startLoad(t, 16, (worker, sequence) => ({
       ...signOne(instances[worker % 2]?.address ?? '', `videos/${sequence}.mp4`),
       headers: { authorization: `Bearer ${token('loaded')}` },
       tag: String(worker % 2),

@@ -1,4 +1,5 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import type { TestContext } from 'node:test';
 
 /** One request a load worker sends. */
 export interface LoadRequest {
@@ -87,10 +88,12 @@ function send(agent: Agent, spec: LoadRequest): Promise<Outcome> {
 
 /**
  * Runs `workers` closed loops, each sending `next(worker, sequence)` as soon as its previous
- * request has its outcome, over keep-alive connections on loopback, until `stop()` or until
- * `next` returns undefined. Bounded: each request gives up after 10 s.
+ * request has its outcome, over keep-alive connections on loopback, until `stop()`, until
+ * `next` returns undefined, or until the test ends (pass or fail). Bounded: each request gives
+ * up after 10 s.
  */
 export function startLoad(
+  t: TestContext,
   workers: number,
   next: (worker: number, sequence: number) => LoadRequest | undefined,
 ): Load {
@@ -106,15 +109,15 @@ export function startLoad(
       outcomes.push(await send(agent, spec));
     }
   });
-  return {
-    outcomes,
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      agent.destroy();
-      return outcomes;
-    },
+  const stop = async (): Promise<Outcome[]> => {
+    stopped = true;
+    await Promise.all(loops);
+    agent.destroy();
+    return outcomes;
   };
+  // A test that fails midway must not leave workers looping against a stopped service.
+  t.after(stop);
+  return { outcomes, stop };
 }
 
 /** Counts outcomes by status (or by failure code), for assertion messages and figures. */

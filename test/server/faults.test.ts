@@ -62,12 +62,12 @@ function signCookies(address: string): LoadRequest {
 
 /**
  * Checks a 200 as a viewer would: every link (or cookie set) in it verifies with the public key
- * named by its own Key-Pair-Id. Returns the Key-Pair-Id of each.
+ * named by its own Key-Pair-Id, at `at`. Returns the Key-Pair-Id of each.
  */
-function verifyIssued(outcome: Pick<Outcome, 'status' | 'body'>): string[] {
+function verifyIssued(outcome: Pick<Outcome, 'status' | 'body'>, at = new Date()): string[] {
   assert.equal(outcome.status, 200, outcome.body);
   const verdicts = (() => {
-    const options = { keys: TRUSTED_KEYS, now: new Date() };
+    const options = { keys: TRUSTED_KEYS, now: at };
     const body = JSON.parse(outcome.body ?? '') as {
       signed_url?: string;
       items?: { url: string }[];
@@ -415,6 +415,41 @@ describe('a reload that finds a key file missing or spoiled', () => {
         assert.equal(reloader.reload('SIGHUP'), true, 'a reload succeeds once the file is back');
       });
     }
+  }
+});
+
+describe('a reload that finds the configuration file missing', () => {
+  for (const [what, spoil] of SPOILERS.slice(0, 2)) {
+    it(`keeps the old configuration and keys when the file was ${what}: one line naming CFSIGN_CONFIG, no path, counted`, async (t) => {
+      const path = writeConfigFile(t, MULTI_TENANT_CONFIG);
+      const env = { CFSIGN_CONFIG: path };
+      const server = await build(t, env);
+      const reloader = createReloader(server.app, env, { watchFiles: false });
+      t.after(() => {
+        reloader.close();
+      });
+      spoil(path);
+      const before = server.logs.length;
+      assert.equal(reloader.reload('SIGHUP'), false);
+      const lines = server.logs.slice(before);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.match(
+        JSON.stringify(lines[0]?.['problems']),
+        /CFSIGN_CONFIG: the file cannot be read/,
+      );
+      for (const secret of [path, dirname(path), basename(path)]) {
+        assert.ok(!server.logText().includes(secret), `the log holds ${secret}`);
+      }
+      const text = (await server.app.inject({ url: '/metrics' })).body;
+      assert.match(text, /^cfsign_reload_failures_total 1$/m);
+      // The clients and keys of the old configuration still sign.
+      const response = await server.app.inject({
+        url: '/generate-signed-url?object_key=tenants/acme/a.mp4',
+        headers: bearer('acme'),
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      verifyIssued({ status: 200, body: response.body }, NOW);
+    });
   }
 });
 

@@ -131,8 +131,9 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     connectionTimeout: 30_000,
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
-    // Requests that reach a closing server are answered as usual (with Connection: close, see
-    // onSend), never with Fastify's own 503 body, which has neither our shape nor no-store.
+    // A request that reaches a route after close() began came on a connection the listener had
+    // already accepted: it is served (and its response closes the connection, see onSend) rather
+    // than answered with Fastify's bare 503, which has no request id, Retry-After or no-store.
     return503OnClosing: false,
     // A HEAD would sign, audit and spend a token for a link nobody receives.
     exposeHeadRoutes: false,

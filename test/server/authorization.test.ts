@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { verifyCookies, verifyUrl } from '../../src/core/verify.ts';
-import { ECDSA, RSA } from '../helpers/fixtures.ts';
+import { DISTRIBUTION, ECDSA, RSA } from '../helpers/fixtures.ts';
 import {
   bearer,
   MULTI_TENANT_CONFIG,
   SECOND_DISTRIBUTION,
   writeConfigFile,
 } from '../helpers/config-file.ts';
-import { build, NOW, type TestServer } from '../helpers/server.ts';
+import { build, NOW, NOW_SECONDS, type TestServer } from '../helpers/server.ts';
 
 const KEYS = new Map([
   [RSA.keyPairId, RSA.publicKey],
@@ -103,6 +103,54 @@ describe('authorization by client rules', () => {
       ),
       /configured: media, downloads/,
     );
+  });
+
+  it('signs a batch and cookies for the distribution named in the body, and for the first without it', async (t) => {
+    const server = await multiTenant(t, {
+      clients: MULTI_TENANT_CONFIG.clients.map((client) =>
+        client.name === 'cookie'
+          ? {
+              ...client,
+              allow: [
+                ...client.allow,
+                { distribution: 'downloads', wildcards: true, cookies: true },
+              ],
+            }
+          : client,
+      ),
+    });
+    const batch = (distribution?: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-urls',
+        headers: bearer('broad'),
+        payload: { items: [{ key: 'videos/a.mp4' }], ...(distribution && { distribution }) },
+      });
+    const cookies = (distribution?: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-cookies',
+        headers: bearer('cookie'),
+        payload: { resource: 'videos/*', ...(distribution && { distribution }) },
+      });
+    const urlOf = async (response: Promise<{ statusCode: number; body: string }>) => {
+      const { statusCode, body } = await response;
+      assert.equal(statusCode, 200, body);
+      const [item] = (JSON.parse(body) as { items: { url: string }[] }).items;
+      return item?.url ?? '';
+    };
+    assert.ok((await urlOf(batch('downloads'))).startsWith(`${SECOND_DISTRIBUTION}/videos/a.mp4?`));
+    assert.ok((await urlOf(batch())).startsWith(`${DISTRIBUTION}/videos/a.mp4?`));
+    for (const [distribution, url] of [
+      ['downloads', SECOND_DISTRIBUTION],
+      [undefined, DISTRIBUTION],
+    ] as const) {
+      const granted = await cookies(distribution);
+      assert.equal(granted.statusCode, 200, granted.body);
+      const jar = granted.json<{ cookies: Record<string, string> }>().cookies;
+      const verdict = verifyCookies(`${url}/videos/x.mp4`, jar, { keys: KEYS, now: NOW });
+      assert.equal(verdict.valid, true, verdict.reason);
+    }
   });
 
   it('allows wildcard patterns only with the right, and only inside the prefixes', async (t) => {
@@ -207,6 +255,63 @@ describe('audit', () => {
       ),
     );
     assert.doesNotMatch(server.logText(), /Signature|Policy=|tok-broad/);
+  });
+
+  it('writes one line per cookie set and per pattern link, with the pattern, its conditions and the time, and never the cookies', async (t) => {
+    const server = await multiTenant(t);
+    const notBefore = NOW_SECONDS + 60;
+    const cookies = await server.app.inject({
+      method: 'POST',
+      url: '/v1/signed-cookies',
+      headers: bearer('cookie'),
+      payload: { resource: 'videos/*', notBefore, ipAddress: '203.0.113.0/24' },
+    });
+    assert.equal(cookies.statusCode, 200, cookies.body);
+    const pattern = await server.app.inject({
+      method: 'POST',
+      url: '/v1/signed-urls',
+      headers: bearer('broad'),
+      payload: { items: [{ key: 'videos/a.mp4', resource: 'videos/*' }] },
+    });
+    assert.equal(pattern.statusCode, 200, pattern.body);
+    const audit = server.logs.filter((line) => line['audit'] === 'issued');
+    assert.deepEqual(
+      audit.map(({ time, reqId, hostname, pid, level, ...rest }) => rest),
+      [
+        {
+          audit: 'issued',
+          client: 'cookie',
+          kind: 'cookies',
+          distribution: 'media',
+          keyPairId: RSA.keyPairId,
+          keyPattern: 'videos/*',
+          expiresAt: NOW_SECONDS + 600,
+          notBefore,
+          ipAddress: '203.0.113.0/24',
+          msg: 'issued',
+        },
+        {
+          audit: 'issued',
+          client: 'broad',
+          kind: 'url',
+          distribution: 'media',
+          keyPairId: RSA.keyPairId,
+          objectKey: 'videos/a.mp4',
+          keyPattern: 'videos/*',
+          expiresAt: NOW_SECONDS + 600,
+          msg: 'issued',
+        },
+      ],
+    );
+    for (const line of audit) {
+      assert.ok(Math.abs(Number(line['time']) - Date.now()) < 60_000, 'the time it was issued');
+      assert.match(String(line['reqId']), /^[0-9a-f-]{36}$/);
+    }
+    const jar = cookies.json<{ cookies: Record<string, string> }>().cookies;
+    for (const value of Object.values(jar).filter((value) => value !== RSA.keyPairId)) {
+      assert.ok(!server.logText().includes(value), 'no cookie value is logged');
+    }
+    assert.doesNotMatch(server.logText(), /Signature=|Policy=|CloudFront-/);
   });
 
   it('keeps writing audit lines when CFSIGN_LOG_LEVEL quiets everything else', async (t) => {

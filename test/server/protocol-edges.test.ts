@@ -136,6 +136,17 @@ describe('HTTP framing', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('bounds how long a connection may idle and a request may take to arrive', async (t) => {
+    const { app } = await build(t);
+    // Enforced by Node's HTTP server: a silent socket, a request whose headers or body trickle
+    // in, and an idle keep-alive connection are each closed after their limit.
+    assert.equal(app.server.timeout, 30_000, 'an inactive socket');
+    assert.equal(app.server.requestTimeout, 30_000, 'a whole request, headers and body');
+    assert.equal(app.server.keepAliveTimeout, 5_000, 'an idle keep-alive connection');
+  });
+});
+
 describe('dev mode', () => {
   it('refuses a caller from another machine, saying dev mode serves this machine only', async (t) => {
     const { app } = await build(t, {});

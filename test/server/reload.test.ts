@@ -5,7 +5,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
 import { verifyUrl } from '../../src/core/verify.ts';
 import { createReloader } from '../../src/server/reload.ts';
-import { ECDSA, fixturePath, RSA } from '../helpers/fixtures.ts';
+import { ECDSA, fixturePath, OTHER_RSA, RSA } from '../helpers/fixtures.ts';
 import { bearer, MULTI_TENANT_CONFIG, writeConfigFile } from '../helpers/config-file.ts';
 import { build, NOW, type TestServer } from '../helpers/server.ts';
 
@@ -131,6 +131,61 @@ describe('reload', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(await signedKeyId(server), ECDSA.keyPairId);
+  });
+});
+
+describe('reload of keys', () => {
+  it('reloads by itself when a key file changes, signing with what the file now holds', async (t) => {
+    const keyFile = join(dirname(writeConfigFile(t, {})), 'media.pem');
+    copyFileSync(fixturePath('rsa-2048.pkcs8.pem'), keyFile);
+    const { server, env } = await setup(t, withActiveKey(RSA.keyPairId, keyFile));
+    const reloader = createReloader(server.app, env, { watchFiles: true });
+    t.after(() => {
+      reloader.close();
+    });
+    assert.equal(await signedKeyId(server), RSA.keyPairId);
+    // The secret behind the same Key-Pair-Id is replaced, as a secret mount update would.
+    copyFileSync(fixturePath('rsa-2048-other.pem'), keyFile);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await metric(server, 'cfsign_reloads_total')) !== '1') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const response = await server.app.inject({
+      url: '/generate-signed-url?object_key=videos/a.mp4',
+      headers: bearer('broad'),
+    });
+    const link = response.json<{ signed_url: string }>().signed_url;
+    const withNewKey = verifyUrl(link, {
+      keys: new Map([[RSA.keyPairId, OTHER_RSA.publicKey]]),
+      now: NOW,
+    });
+    assert.equal(withNewKey.valid, true, withNewKey.reason);
+  });
+
+  it('still verifies the links of the previous active key after a rotation', async (t) => {
+    const { server, path, env } = await setup(t);
+    const reloader = createReloader(server.app, env, { watchFiles: false });
+    t.after(() => {
+      reloader.close();
+    });
+    const before = await server.app.inject({
+      url: '/generate-signed-url?object_key=videos/a.mp4',
+      headers: bearer('broad'),
+    });
+    const link = before.json<{ signed_url: string }>().signed_url;
+    writeFileSync(path, stringify(withActiveKey(ECDSA.keyPairId)));
+    assert.equal(reloader.reload('test'), true);
+    assert.equal(await signedKeyId(server), ECDSA.keyPairId);
+    const verdict = await server.app.inject({
+      method: 'POST',
+      url: '/v1/verify',
+      headers: bearer('broad'),
+      payload: { url: link, at: NOW.toISOString() },
+    });
+    assert.equal(verdict.statusCode, 200, verdict.body);
+    const body = verdict.json<{ valid: boolean; keyPairId: string }>();
+    assert.equal(body.valid, true);
+    assert.equal(body.keyPairId, RSA.keyPairId);
   });
 });
 

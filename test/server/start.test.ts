@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -9,8 +9,8 @@ import { verifyUrl } from '../../src/core/verify.ts';
 import { loadPublicKey } from '../../src/keys/load-key.ts';
 import { RSA } from '../helpers/fixtures.ts';
 import { AUTH, PRODUCTION_ENV } from '../helpers/server.ts';
+import { SERVICE_ENTRY, startService, type RunningService } from './running-service.ts';
 
-const START = new URL('../../dist/server/main.cjs', import.meta.url).pathname;
 const SAMPLE_VIDEO = new URL('../../examples/edge-root/videos/intro.mp4', import.meta.url);
 
 /** A loopback port that was free a moment ago (dev mode's edge must not meet another run's). */
@@ -24,48 +24,6 @@ async function freePort(): Promise<number> {
     }),
   );
   return port;
-}
-
-interface Running {
-  child: ChildProcess;
-  address: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the built service as `npm start` does, on a free port, and waits until it listens. */
-async function startService(
-  env: Record<string, string | undefined>,
-  cwd: string,
-  readyWhen = /Server listening at/,
-): Promise<Running> {
-  const child = spawn(process.execPath, [START], {
-    cwd,
-    env: { PATH: process.env['PATH'], PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  const address = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      const match = /Server listening at (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (match?.[1] !== undefined && readyWhen.test(output)) resolve(match[1]);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      reject(new Error(`exited with ${String(code)}:\n${output}`));
-    });
-    setTimeout(() => {
-      reject(new Error(`did not listen within 10 s:\n${output}`));
-    }, 10_000).unref();
-  });
-  return { child, address, output: () => output, exited };
 }
 
 describe('the service started as npm start starts it', () => {
@@ -114,7 +72,7 @@ describe('the service started as npm start starts it', () => {
 
   it("sizes libuv's signing pool to the machine, or as UV_THREADPOOL_SIZE says, before any module uses it", async () => {
     const threadsOf = (pid: number | undefined) => readdirSync(`/proc/${String(pid)}/task`).length;
-    const started: Running[] = [];
+    const started: RunningService[] = [];
     try {
       const env = { ...PRODUCTION_ENV, HOST: '127.0.0.1' };
       const sized = await startService(env, process.cwd(), /signing on libuv's pool/);
@@ -229,7 +187,7 @@ describe('the service started as npm start starts it', () => {
   });
 
   it('exits non-zero before listening, one line per problem naming the variable', async () => {
-    const child = spawn(process.execPath, [START], {
+    const child = spawn(process.execPath, [SERVICE_ENTRY], {
       env: {
         PATH: process.env['PATH'],
         CLOUDFRONT_URL: 'https://d111111abcdef8.cloudfront.net',
@@ -264,7 +222,7 @@ describe('the service started as npm start starts it', () => {
   });
 
   it('names PRIVATE_KEY_PATH, not the path, when the key cannot be loaded', async () => {
-    const child = spawn(process.execPath, [START], {
+    const child = spawn(process.execPath, [SERVICE_ENTRY], {
       env: {
         PATH: process.env['PATH'],
         ...PRODUCTION_ENV,

@@ -166,6 +166,10 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     autoResendUnfulfilledCommands: false,
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: commandTimeoutMs,
+    // The ready check (INFO) runs under commandTimeout too: on a busy machine it can miss the
+    // 200 ms and report a healthy Redis as down. A Redis that is not ready fails the first
+    // take, which falls back like any other failure.
+    enableReadyCheck: false,
     connectionName: 'cfsign-rate-limit',
     retryStrategy: (attempt: number) =>
       Math.min(50 * 2 ** Math.min(attempt - 1, 10), MAX_RECONNECT_DELAY_MS) +

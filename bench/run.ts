@@ -76,6 +76,8 @@ const USAGE = `usage: npm run bench [-- options]
   --in-flight <n>         signatures in flight for the raw limit (default 64)
   --only <ids>            comma-separated subset of ${ALGORITHMS.map((a) => a.id).join(',')}
   --uv-threadpool <n>     UV_THREADPOOL_SIZE for cfsign only (default: inherited, else 4)
+  --workers <n>           CFSIGN_WORKERS for cfsign (default 1; the CPU table then counts
+                          only the primary as "main")
   --profile               run cfsign under --cpu-prof (profiles in bench-results/)
   --skip-build            use dist/ as it is
   --help
@@ -89,6 +91,8 @@ interface Options {
   inFlight: number;
   /** UV_THREADPOOL_SIZE for the cfsign processes only, when asked. */
   cfsignThreadpool?: number;
+  /** CFSIGN_WORKERS for cfsign, when asked. */
+  workers?: number;
   algorithms: Algorithm[];
   profile: boolean;
   build: boolean;
@@ -113,6 +117,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'batch-connections': { type: 'string' },
       'in-flight': { type: 'string' },
       'uv-threadpool': { type: 'string' },
+      workers: { type: 'string' },
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'skip-build': { type: 'boolean', default: false },
@@ -146,6 +151,9 @@ function parseOptions(argv: string[]): Options | undefined {
   };
   if (values['uv-threadpool'] !== undefined) {
     options.cfsignThreadpool = Math.round(positive('uv-threadpool', values['uv-threadpool'], 4));
+  }
+  if (values.workers !== undefined) {
+    options.workers = Math.round(positive('workers', values.workers, 1));
   }
   return options;
 }
@@ -486,6 +494,7 @@ class Bench {
     if (this.options.cfsignThreadpool !== undefined) {
       env['UV_THREADPOOL_SIZE'] = String(this.options.cfsignThreadpool);
     }
+    if (this.options.workers !== undefined) env['CFSIGN_WORKERS'] = String(this.options.workers);
     const args = [join(ROOT, 'dist', 'server', 'main.cjs')];
     if (this.options.profile) {
       mkdirSync(this.profileDirectory, { recursive: true });

@@ -12,6 +12,7 @@ import { parseDuration } from '../core/time.ts';
 import {
   ConfigFileSchema,
   LOG_LEVELS,
+  MAX_WORKERS,
   ServiceConfigSchema,
   type AllowRule,
   type ClientConfig,
@@ -46,6 +47,7 @@ const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   logLevel: 'info',
   shutdownDelaySeconds: 2,
+  workers: 1,
   rateLimitStore: 'memory',
   clientRate: { perSecond: 100, burst: 200 },
   // Generous: behind a load balancer every caller may share one address.
@@ -75,6 +77,7 @@ export const ENVIRONMENT_VARIABLES = [
   'CFSIGN_SHUTDOWN_DELAY',
   'CFSIGN_RATE_LIMIT_STORE',
   'CFSIGN_EDGE_PORT',
+  'CFSIGN_WORKERS',
 ] as const;
 
 const SEED_VARIABLES = ['CLOUDFRONT_URL', 'CLOUDFRONT_KEY_PAIR_ID', 'PRIVATE_KEY_PATH'] as const;
@@ -655,6 +658,7 @@ function resolve(file: ConfigFile, mode: 'dev' | 'production', problems: Problem
     maxBatchSize: server.maxBatchSize ?? DEFAULTS.maxBatchSize,
     maxSigningInFlight: server.maxSigningInFlight ?? DEFAULTS.maxSigningInFlight,
     shutdownDelaySeconds: server.shutdownDelaySeconds ?? DEFAULTS.shutdownDelaySeconds,
+    workers: DEFAULTS.workers,
     bodyLimitBytes: DEFAULTS.bodyLimitBytes,
   };
 }
@@ -717,6 +721,17 @@ export function loadConfig(env: Environment): ServiceConfig {
   // With a schema-valid draft, resolve too, so every problem is reported in one go.
   if (schemaProblems.length > 0) fail(problems);
   const config = resolve(draft as ConfigFile, mode, problems);
+  // Environment only, not a file setting: main.cjs sizes each worker's signing pool from it
+  // before anything is imported, let alone a file read.
+  if (read(env, 'CFSIGN_WORKERS') !== undefined) {
+    config.workers = readInteger(
+      env,
+      'CFSIGN_WORKERS',
+      DEFAULTS.workers,
+      { min: 1, max: MAX_WORKERS },
+      problems,
+    );
+  }
   if (problems.lines.length === 0 && !Value.Check(ServiceConfigSchema, config)) {
     problems.add('configuration', 'does not match the resolved configuration schema');
   }

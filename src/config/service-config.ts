@@ -179,6 +179,9 @@ const DistributionSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The most worker processes CFSIGN_WORKERS may ask for. */
+export const MAX_WORKERS = 64;
+
 /** The service's whole configuration, resolved: environment over file, defaults applied. */
 export const ServiceConfigSchema = Type.Object(
   {
@@ -209,6 +212,8 @@ export const ServiceConfigSchema = Type.Object(
     maxSigningInFlight: Type.Integer({ minimum: 1 }),
     /** Seconds between SIGTERM (readiness fails) and closing the listener. */
     shutdownDelaySeconds: Type.Integer({ minimum: 0, maximum: 5 }),
+    /** Processes serving the port (CFSIGN_WORKERS, node:cluster); 1 is this process alone. */
+    workers: Type.Integer({ minimum: 1, maximum: MAX_WORKERS }),
     bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   },
   { additionalProperties: false },

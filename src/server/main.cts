@@ -8,7 +8,15 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import os = require('node:os');
 
+// With CFSIGN_WORKERS=n, the cores are shared out among the n workers (at least one thread
+// each) instead: every worker has a pool of its own.
 if (process.env['UV_THREADPOOL_SIZE'] === undefined) {
-  process.env['UV_THREADPOOL_SIZE'] = String(Math.max(2, os.availableParallelism()));
+  const cores = os.availableParallelism();
+  const workers = Number(process.env['CFSIGN_WORKERS']);
+  process.env['UV_THREADPOOL_SIZE'] = String(
+    Number.isInteger(workers) && workers > 1
+      ? Math.max(1, Math.round(cores / workers))
+      : Math.max(2, cores),
+  );
 }
 void import('./start.js');

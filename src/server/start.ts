@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
+import cluster from 'node:cluster';
 import { isSignerError } from '../errors.ts';
 import { DEV_KEY_DIRECTORY, loadConfig, type Environment } from '../config/load-config.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
@@ -9,6 +10,7 @@ import type { Keyring } from '../keys/keyring.ts';
 import { buildServer } from './build-server.ts';
 import { loadKeyrings } from './load-keyring.ts';
 import { createReloader } from './reload.ts';
+import { superviseWorkers } from './workers.ts';
 
 /** From the signal, the time by which the process is gone, whatever is still in flight. */
 const SHUTDOWN_DEADLINE_MS = 9_500;
@@ -98,8 +100,17 @@ function reportStartupFailure(error: unknown): void {
 async function start(env: Environment): Promise<void> {
   const config = loadConfig(env);
   let keyCreated = false;
-  if (config.mode === 'dev') keyCreated = ensureDevKeyPair(DEV_KEY_DIRECTORY).created;
+  if (config.mode === 'dev' && cluster.isPrimary) {
+    keyCreated = ensureDevKeyPair(DEV_KEY_DIRECTORY).created;
+  }
   const keyrings = loadKeyrings(config.distributions, env);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // Configuration and keys are checked once, here, so a mistake is reported once.
+    superviseWorkers(config.workers, config.rateLimit.store !== 'memory');
+    return;
+  }
+  // In a cluster, one worker speaks for all: the banner and the dev edge are its alone.
+  const speaksForAll = cluster.isPrimary || cluster.worker?.id === 1;
   const app = await buildServer({ config, keyrings, processMetrics: true });
   let devEdge: DevEdge | undefined;
   const reloader = createReloader(app, env, { watchFiles: config.mode === 'production' });
@@ -125,6 +136,8 @@ async function start(env: Environment): Promise<void> {
       Promise.all([app.close(), devEdge?.edge?.close()]).then(
         () => {
           process.exitCode = 0;
+          // A worker's channel to its primary would keep it alive with nothing left to do.
+          if (cluster.isWorker) process.disconnect();
         },
         (error: unknown) => {
           app.log.error({ err: error }, 'error while closing');
@@ -140,7 +153,7 @@ async function start(env: Environment): Promise<void> {
   const signingThreads = Number(env['UV_THREADPOOL_SIZE'] ?? 4);
   app.log.info({ signingThreads }, `signing on libuv's pool of ${signingThreads} threads`);
   const address = await app.listen({ host: config.host, port: config.port });
-  if (config.mode === 'dev') {
+  if (config.mode === 'dev' && speaksForAll) {
     devEdge = await startDevEdge(config, keyrings.get(config.distributions[0]?.name ?? ''));
     // A Ctrl-C while the edge was starting found no edge to close.
     if (app.cfsign.state.draining) await devEdge.edge?.close();

@@ -36,6 +36,9 @@ export type Edge = FastifyInstance;
 /** A distribution's default allowed methods; CloudFront refuses the others with a 403. */
 const ALLOWED_METHODS = new Set(['GET', 'HEAD']);
 
+/** `bytes=` and one or more ranges (`0-99`, `100-`, `-500`): the only Range a file answers. */
+const BYTE_RANGES = /^bytes=(\d+-\d*|-\d+)(\s*,\s*(\d+-\d*|-\d+))*$/;
+
 /** The longest header value the edge writes; a reason is one sentence. */
 const MAX_REASON_LENGTH = 1000;
 
@@ -223,6 +226,9 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
     if (source.kind === 'root') {
       const file = await findFileUnderRoot(source.root, granted.pathname);
       if (!file.found) return notFound(reply, file.reason);
+      // A Range that does not parse is ignored (RFC 9110, 14.2), not answered with a 416.
+      const range = request.raw.headers.range;
+      if (range !== undefined && !BYTE_RANGES.test(range)) delete request.raw.headers.range;
       return reply.sendFile(file.path);
     }
     const viewer = request.socket.remoteAddress ?? '';
@@ -230,9 +236,18 @@ export async function buildEdge(options: BuildEdgeOptions): Promise<Edge> {
       // CloudFront removes its own parameters and forwards the rest of the query.
       queryString: () => granted.search.slice(1),
       // Like a behavior's default origin request policy: the viewer's cookies (the signed
-      // ones among them) stay at the edge; the origin learns the viewer's address.
+      // ones among them) and credentials stay at the edge, and so do forwarding headers a
+      // viewer could forge; the origin learns the viewer's address from the edge alone.
       rewriteRequestHeaders: (_request, headers) => {
-        const { cookie: _cookie, 'x-forwarded-for': _forwarded, ...rest } = headers;
+        const {
+          cookie: _cookie,
+          authorization: _authorization,
+          forwarded: _forwardedStandard,
+          'x-forwarded-for': _forwarded,
+          'x-forwarded-host': _forwardedHost,
+          'x-forwarded-proto': _forwardedProto,
+          ...rest
+        } = headers;
         return { ...rest, 'x-forwarded-for': viewer };
       },
       onError: (failed, { error }) => {

@@ -68,6 +68,16 @@ describe('the edge over a folder', () => {
     assert.equal(response.headers['content-range'], `bytes */${size}`);
   });
 
+  it('ignores a Range header that does not parse and sends the whole file, as RFC 9110 says', async (t) => {
+    const { edge } = await buildTestEdge(t);
+    const target = targetOf(signedUrl(`${DISTRIBUTION}/hello.txt`));
+    for (const range of ['bytes=abc', 'items=0-1', 'bytes=1-2-3']) {
+      const response = await edge.inject({ url: target, headers: { host: HOST, range } });
+      assert.equal(response.statusCode, 200, range);
+      assert.deepEqual(response.rawPayload, sampleFile('hello.txt'), range);
+    }
+  });
+
   it('answers HEAD with the headers of the file and no body', async (t) => {
     const { edge } = await buildTestEdge(t);
     const response = await edge.inject({

@@ -59,7 +59,14 @@ describe('the edge in front of an origin', () => {
     const url = signedUrl(`${DISTRIBUTION}/api/items?color=red&size=m`);
     const response = await edge.inject({
       url: targetOf(url),
-      headers: { host: HOST, cookie: 'session=abc', 'x-forwarded-for': '10.9.9.9' },
+      headers: {
+        host: HOST,
+        cookie: 'session=abc',
+        authorization: 'Bearer viewer-secret',
+        forwarded: 'for=10.9.9.9',
+        'x-forwarded-for': '10.9.9.9',
+        'x-forwarded-host': 'evil.example',
+      },
       remoteAddress: '127.0.0.1',
     });
     assert.equal(response.statusCode, 200);
@@ -70,6 +77,9 @@ describe('the edge in front of an origin', () => {
     assert.ok(forwarded !== undefined);
     assert.equal(forwarded.headers.host, new URL(origin.url).host);
     assert.equal(forwarded.headers.cookie, undefined);
+    assert.equal(forwarded.headers.authorization, undefined);
+    assert.equal(forwarded.headers.forwarded, undefined);
+    assert.equal(forwarded.headers['x-forwarded-host'], undefined);
     assert.equal(forwarded.headers['x-forwarded-for'], '127.0.0.1');
   });
 

@@ -25,6 +25,9 @@ function countHeader(rawHeaders: readonly string[], name: string): number {
   return count;
 }
 
+/** A Host header naming this machine: localhost, 127.x.y.z or [::1], with any port. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
+
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
@@ -48,6 +51,14 @@ export function createAuthenticator(config: ServiceConfig): (request: FastifyReq
           throw new SignerError(
             'ERR_AUTH_REQUIRED',
             'dev mode answers this machine only; configure CFSIGN_API_KEYS to serve other clients',
+          );
+        }
+        // A page elsewhere can point its own name at 127.0.0.1 (DNS rebinding) and so reach
+        // this port as "same origin": a request must also be addressed to a loopback name.
+        if (!LOOPBACK_HOST.test(request.headers.host ?? '')) {
+          throw new SignerError(
+            'ERR_AUTH_REQUIRED',
+            'dev mode answers requests addressed to localhost, 127.0.0.1 or [::1] only',
           );
         }
         return implicit;

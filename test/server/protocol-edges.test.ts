@@ -168,4 +168,28 @@ describe('dev mode', () => {
     });
     assert.equal(local.statusCode, 200);
   });
+
+  it('refuses a local caller whose request names another host, as a DNS-rebinding page would', async (t) => {
+    const { app } = await build(t, {});
+    for (const host of ['evil.example', 'evil.example:8080', '127.0.0.1.evil.example']) {
+      const response = await app.inject({
+        url: '/generate-signed-url?object_key=a',
+        remoteAddress: '127.0.0.1',
+        headers: { host },
+      });
+      assert.equal(response.statusCode, 401, host);
+      assert.match(
+        errorOf(response.body).message,
+        /addressed to localhost, 127\.0\.0\.1 or \[::1\]/,
+      );
+    }
+    for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST']) {
+      const response = await app.inject({
+        url: '/generate-signed-url?object_key=a',
+        remoteAddress: '127.0.0.1',
+        headers: { host },
+      });
+      assert.equal(response.statusCode, 200, host);
+    }
+  });
 });

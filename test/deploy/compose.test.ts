@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { runCli } from '../helpers/cli.ts';
 import {
   dockerignoreMatcher,
   envOf,
@@ -13,7 +12,7 @@ import {
   readDockerfile,
   REPOSITORY,
 } from './dockerfile.ts';
-import { layOutMountedConfig } from './mounted-config.ts';
+import { assertConfigCheckPasses } from './mounted-config.ts';
 
 interface Volume {
   type: string;
@@ -172,19 +171,7 @@ describe('compose.yaml', () => {
     assert.equal(loaded.auth, 'tokens');
     assert.equal(loaded.host, '0.0.0.0');
     const keyMount = mountFor(cfsign, '/run/secrets/cfsign/private_key.pem').target;
-    const laidOut = layOutMountedConfig(configText, keyMount);
-    try {
-      const result = await runCli(['config', 'check', laidOut.configPath], {
-        env: { ...replicaEnv, CFSIGN_CONFIG: laidOut.configPath },
-      });
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(
-        result.stdout,
-        /^ok: 1 distribution\(s\) \(media\), 1 client\(s\), keys loaded: K2JCJMDEHXQW5F/,
-      );
-    } finally {
-      rmSync(laidOut.keyDirectory, { recursive: true, force: true });
-    }
+    await assertConfigCheckPasses(configText, keyMount, replicaEnv);
   });
 
   it('shares one Redis between the replicas: the rate-limit store is the redis service', () => {

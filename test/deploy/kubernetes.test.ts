@@ -10,10 +10,9 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { runCli } from '../helpers/cli.ts';
 import { instructionsOf, readDockerfile, REPOSITORY } from './dockerfile.ts';
 import { schemaProblems, unknownFieldProblems, type Manifest } from './kubernetes-schema.ts';
-import { layOutMountedConfig } from './mounted-config.ts';
+import { assertConfigCheckPasses } from './mounted-config.ts';
 
 const DIRECTORY = `${REPOSITORY}deploy/kubernetes/`;
 const KUSTOMIZATION = 'kustomization.yaml';
@@ -251,19 +250,7 @@ describe('the ConfigMap', () => {
   it('passes cfsign config check with its keys where the Secret volume puts them', async () => {
     const keys = pod.volumes?.find((volume) => volume.secret !== undefined);
     const keyMount = mountOf(keys?.name ?? '').mountPath;
-    const laidOut = layOutMountedConfig(configText, keyMount);
-    try {
-      const result = await runCli(['config', 'check', laidOut.configPath], {
-        env: { ...containerEnv, CFSIGN_CONFIG: laidOut.configPath },
-      });
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(
-        result.stdout,
-        /^ok: 1 distribution\(s\) \(media\), 1 client\(s\), keys loaded: K2JCJMDEHXQW5F/,
-      );
-    } finally {
-      rmSync(laidOut.keyDirectory, { recursive: true, force: true });
-    }
+    await assertConfigCheckPasses(configText, keyMount, containerEnv);
   });
 
   it('shares rate limits through the Redis Service of the manifests', () => {

@@ -1,7 +1,9 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { runCli } from '../helpers/cli.ts';
 import { fixturePath } from '../helpers/fixtures.ts';
 
 /** The private key files a configuration file names, as written in it. */
@@ -39,4 +41,29 @@ export function layOutMountedConfig(
   const configPath = join(keyDirectory, 'cfsign.yaml');
   writeFileSync(configPath, text.replaceAll(`${keyMount}/`, `${keyDirectory}/`));
   return { configPath, keyDirectory };
+}
+
+/**
+ * Runs `cfsign config check` on a container's configuration laid out here (see
+ * layOutMountedConfig), with the environment the container gets, and asserts it passes with
+ * the one distribution, client and key the shipped configurations hold.
+ */
+export async function assertConfigCheckPasses(
+  text: string,
+  keyMount: string,
+  env: Record<string, string>,
+): Promise<void> {
+  const laidOut = layOutMountedConfig(text, keyMount);
+  try {
+    const result = await runCli(['config', 'check', laidOut.configPath], {
+      env: { ...env, CFSIGN_CONFIG: laidOut.configPath },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /^ok: 1 distribution\(s\) \(media\), 1 client\(s\), keys loaded: K2JCJMDEHXQW5F/,
+    );
+  } finally {
+    rmSync(laidOut.keyDirectory, { recursive: true, force: true });
+  }
 }

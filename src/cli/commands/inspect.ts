@@ -5,11 +5,9 @@ import {
   type Inspection,
   type InspectOptions,
 } from '../../core/inspect.ts';
-import { parseViewerAddress } from '../../core/ip-address.ts';
-import { resolveTime } from '../../core/time.ts';
-import { loadPublicKey } from '../../keys/load-key.ts';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import type { CommandSpec } from '../command.ts';
+import { readJudgingOptions, readTrustedKey } from './judging-options.ts';
 
 /** Text from a link or its policy, safe on a terminal: no controls, escapes or bidi tricks. */
 function printable(text: string): string {
@@ -121,19 +119,8 @@ export const inspectCommand: CommandSpec = {
     if (onlyId !== undefined && publicKeyFile === undefined) {
       throw new SignerError('ERR_USAGE', '--key-pair-id needs --public-key');
     }
-    const now = io.now();
-    const at = args.strings['at'];
-    const options: InspectOptions = {
-      now: at === undefined ? now : new Date(resolveTime(at, now, '--at', 'down') * 1000),
-    };
-    if (publicKeyFile !== undefined) {
-      const key = loadPublicKey({ file: publicKeyFile });
-      options.keys = {
-        get: (keyPairId) => (onlyId === undefined || keyPairId === onlyId ? key : undefined),
-      };
-    }
-    const ip = args.strings['ip'];
-    if (ip !== undefined) options.ipAddress = parseViewerAddress(ip);
+    const options: InspectOptions = readJudgingOptions(args, io);
+    if (publicKeyFile !== undefined) options.keys = readTrustedKey(publicKeyFile, onlyId);
     const cookie = args.strings['cookie'];
     const inspection =
       cookie === undefined ? inspectUrl(target, options) : inspectCookies(target, cookie, options);

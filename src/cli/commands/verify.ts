@@ -1,10 +1,7 @@
-import type { KeyObject } from 'node:crypto';
-import { parseViewerAddress } from '../../core/ip-address.ts';
-import { resolveTime } from '../../core/time.ts';
 import { verifyCookies, verifyUrl, type Verdict, type VerifyOptions } from '../../core/verify.ts';
-import { loadPublicKey } from '../../keys/load-key.ts';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import type { CommandSpec } from '../command.ts';
+import { readJudgingOptions, readTrustedKey } from './judging-options.ts';
 
 function describeVerdict(verdict: Verdict): string {
   const lines = [`${verdict.valid ? 'valid' : 'invalid'}: ${verdict.reason}`];
@@ -53,18 +50,10 @@ export const verifyCommand: CommandSpec = {
   ],
   run(args, io) {
     const [target = ''] = args.positionals;
-    const key: KeyObject = loadPublicKey({ file: args.strings['public-key'] ?? '' });
-    const onlyId = args.strings['key-pair-id'];
-    const now = io.now();
-    const at = args.strings['at'];
     const options: VerifyOptions = {
-      keys: {
-        get: (keyPairId) => (onlyId === undefined || keyPairId === onlyId ? key : undefined),
-      },
-      now: at === undefined ? now : new Date(resolveTime(at, now, '--at', 'down') * 1000),
+      ...readJudgingOptions(args, io),
+      keys: readTrustedKey(args.strings['public-key'] ?? '', args.strings['key-pair-id']),
     };
-    const ip = args.strings['ip'];
-    if (ip !== undefined) options.ipAddress = parseViewerAddress(ip);
     const cookie = args.strings['cookie'];
     const verdict =
       cookie === undefined ? verifyUrl(target, options) : verifyCookies(target, cookie, options);

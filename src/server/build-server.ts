@@ -114,7 +114,11 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 export async function buildServer(options: BuildServerOptions): Promise<App> {
   const { config, keyrings } = options;
   const now = options.now ?? (() => new Date());
-  const metrics = createMetrics({ processMetrics: options.processMetrics ?? false });
+  const gate = createSigningGate(config.maxSigningInFlight);
+  const metrics = createMetrics({
+    processMetrics: options.processMetrics ?? false,
+    signingInFlight: () => gate.inFlight,
+  });
 
   const app: App = Fastify({
     logger: {
@@ -156,7 +160,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     config,
     live: createLiveKeys(config, keyrings, metrics, now),
     metrics,
-    gate: createSigningGate(config.maxSigningInFlight),
+    gate,
     limiter: await createLimiter(config, app.log),
     now,
     audit: app.log.child({}, { level: 'info' }),
@@ -200,12 +204,15 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
     // A malformed query string is reported once the caller is known to be allowed to ask.
     if (problem !== undefined) throw new SignerError('ERR_REQUEST_INVALID', problem);
   });
-  app.addHook('onSend', async (_request, reply) => {
+  // The two hooks every request runs take Fastify's callback form: an async hook costs a
+  // promise and a microtask turn per request, for work that never waits.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // While draining, each finished request also closes its connection, so shutdown need not
     // wait for keep-alive connections to time out.
     if (context.state.draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { route, method: request.method, status: String(reply.statusCode) };
     metrics.requests.inc(labels);
@@ -222,6 +229,7 @@ export async function buildServer(options: BuildServerOptions): Promise<App> {
       },
       'request',
     );
+    done();
   });
 
   await app.register(swagger, {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The service's Prometheus metrics, in a registry of its own (one per server instance). */
 export interface ServiceMetrics {
@@ -8,11 +8,19 @@ export interface ServiceMetrics {
   signatures: Counter<'key_pair_id' | 'algorithm' | 'hash'>;
   signatureCacheHits: Counter<'key_pair_id'>;
   errors: Counter<'code'>;
+  signingInFlight: Gauge;
   reloads: Counter;
   reloadFailures: Counter;
 }
 
-export function createMetrics(options: { processMetrics: boolean }): ServiceMetrics {
+export interface MetricsOptions {
+  processMetrics: boolean;
+  /** Signatures the signing gate holds now; read only when /metrics is scraped. */
+  signingInFlight: () => number;
+}
+
+export function createMetrics(options: MetricsOptions): ServiceMetrics {
+  const { signingInFlight } = options;
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   return {
@@ -47,6 +55,14 @@ export function createMetrics(options: { processMetrics: boolean }): ServiceMetr
       help: 'Error responses by error code.',
       labelNames: ['code'],
       registers: [registry],
+    }),
+    signingInFlight: new Gauge({
+      name: 'cfsign_signing_in_flight',
+      help: 'Signatures being made or queued now, of the maxSigningInFlight beyond which signing is shed with 503.',
+      registers: [registry],
+      collect() {
+        this.set(signingInFlight());
+      },
     }),
     reloads: new Counter({
       name: 'cfsign_reloads_total',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import type { LightMyRequestResponse } from 'fastify';
 import { SignerError } from '../../src/errors.ts';
 import type { App } from '../../src/server/context.ts';
@@ -147,6 +148,35 @@ describe('operations', () => {
         await metricsText(app),
         /^cfsign_signatures_total\{key_pair_id="K2JCJMDEHXQW5F",algorithm="rsa",hash="sha1"\} 2$/m,
       );
+    });
+
+    it('shows the signatures the signing gate holds, and none once they are done', async (t) => {
+      const { app } = await build(t);
+      const inFlight = async (): Promise<number> => {
+        const value = /^cfsign_signing_in_flight (\d+)$/m.exec(await metricsText(app))?.[1];
+        assert.ok(value !== undefined, 'cfsign_signing_in_flight is exported');
+        return Number(value);
+      };
+      assert.equal(await inFlight(), 0);
+      const items = Array.from({ length: 100 }, (_, index) => ({ key: `gate/${index}.mp4` }));
+      const state = { done: false };
+      const batch = app
+        .inject({ method: 'POST', url: '/v1/signed-urls', headers: AUTH, payload: { items } })
+        .finally(() => {
+          state.done = true;
+        });
+      const seen = new Set<number>();
+      while (!state.done) {
+        seen.add(await inFlight());
+        // inject() runs on microtasks alone; the pool's signatures complete in the poll phase.
+        await setImmediate();
+      }
+      assert.equal((await batch).statusCode, 200);
+      assert.ok(
+        seen.has(100),
+        `a batch of 100 holds 100 slots while it signs (saw ${[...seen].join(', ')})`,
+      );
+      assert.equal(await inFlight(), 0);
     });
 
     it('counts error responses by code after a 401', async (t) => {

@@ -13,7 +13,8 @@ import {
   type SignUrlInput,
 } from '../core/sign-url.ts';
 import { signPolicyAsync } from '../core/signature.ts';
-import { buildObjectUrl } from '../core/signable-url.ts';
+import { encodeObjectKey } from '../core/object-key.ts';
+import { joinWithinUrlLimit, normalizeDistributionUrl } from '../core/signable-url.ts';
 import { alignExpiry, epochSeconds, type TimeInput } from '../core/time.ts';
 import type { Grant, SigningOptions } from '../core/grant.ts';
 import type { Keyring } from '../keys/keyring.ts';
@@ -59,6 +60,8 @@ export function createSigner(
   now: () => Date,
 ): Signer {
   const { url: distributionUrl, defaultTtl, maxTtl, hash, linkWindow } = distribution;
+  // Checked once here rather than on every link (buildObjectUrl would check it each time).
+  const baseUrl = normalizeDistributionUrl(distributionUrl);
   const active = keyring.active;
   const labels = {
     key_pair_id: active.keyPairId,
@@ -106,7 +109,7 @@ export function createSigner(
   return {
     ttlOf,
     planObject(objectKey, request, ttlCap) {
-      const url = buildObjectUrl(distributionUrl, objectKey);
+      const url = joinWithinUrlLimit(baseUrl, encodeObjectKey(objectKey));
       const input: SignUrlInput = { ...options(request, ttlCap), url };
       if (request.resource !== undefined) {
         input.resource = buildObjectPattern(distributionUrl, request.resource);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +28,12 @@ export interface StartOptions {
   /** Polled until it answers 200. */
   readyPath: string;
   timeoutMs?: number;
+  /**
+   * Where its stdout goes. A server that logs every request writes to this file, as it would
+   * to a log file or a collector in production, instead of into a pipe that this process (the
+   * load generator) would have to read on the same cores. Default: a pipe.
+   */
+  logFile?: string;
 }
 
 const OUTPUT_TAIL = 8192;
@@ -73,9 +79,14 @@ function exited(child: ChildProcess): Promise<void> {
  * poll is what usually decides). Fails with the process's output if it exits or times out.
  */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
-  const { name, args, env, port, readyPath, timeoutMs = 20_000 } = options;
+  const { name, args, env, port, readyPath, timeoutMs = 20_000, logFile } = options;
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFd = logFile === undefined ? undefined : openSync(logFile, 'w');
+  const child = spawn(process.execPath, args, {
+    env,
+    stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
+  });
+  if (logFd !== undefined) closeSync(logFd);
   let tail = '';
   const seen = { listening: false };
   const keep = (chunk: Buffer): void => {
@@ -83,8 +94,10 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     if (text.includes('Server listening at')) seen.listening = true;
     tail = (tail + text).slice(-OUTPUT_TAIL);
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const output = (): string =>
+    logFile === undefined ? tail : `${readTail(logFile, OUTPUT_TAIL)}${tail}`;
   const spawnError = new Promise<Error>((resolve) => {
     child.once('error', resolve);
   });
@@ -107,13 +120,13 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
-        `${name} exited (${child.exitCode ?? child.signalCode ?? '?'}) before it was ready:\n${tail}`,
+        `${name} exited (${child.exitCode ?? child.signalCode ?? '?'}) before it was ready:\n${output()}`,
       );
     }
     if (seen.listening || (await answers(`${baseUrl}${readyPath}`))) break;
     if (Date.now() > deadline) {
       await stop(2000);
-      throw new Error(`${name} was not ready within ${timeoutMs} ms:\n${tail}`);
+      throw new Error(`${name} was not ready within ${timeoutMs} ms:\n${output()}`);
     }
     await sleep(20);
   }
@@ -124,10 +137,27 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     pid,
     baseUrl,
     readyMs,
-    output: () => tail,
+    output,
     rssMiB: () => readRssMiB(pid),
     stop,
   };
+}
+
+/** The last `bytes` of a file as text, or nothing if it cannot be read. */
+function readTail(path: string, bytes: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 async function answers(url: string): Promise<boolean> {

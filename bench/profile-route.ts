@@ -1,7 +1,9 @@
 /**
  * `node --import tsx bench/profile-route.ts [get|batch|hot|healthz] [seconds]`: runs the built service
  * under --cpu-prof with one kind of load and prints where the main thread's time went, plus the
- * CPU each request cost. For optimising; `npm run bench` is the comparison.
+ * CPU each request cost. For optimising; `npm run bench` is the comparison. cfsign starts as
+ * `npm start` starts it; LINK_WINDOW, LOG_LEVEL, CONNECTIONS, UV_THREADPOOL_SIZE and PROFILE=0
+ * (no profiler) adjust the run.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixedGet, runLoad, uniqueBatch, uniqueGet } from './load.ts';
 import { freePort, observe, startServer } from './processes.ts';
+import { startCommandArgs } from './start-command.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const kind = process.argv[2] ?? 'get';
@@ -47,8 +50,9 @@ const server = await startServer({
   name: 'cfsign',
   args: [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', directory] : []),
-    join(ROOT, 'dist', 'server', 'main.cjs'),
+    ...startCommandArgs(ROOT),
   ],
+  logFile: join(directory, 'cfsign.log'),
   env: {
     PATH: process.env['PATH'],
     CFSIGN_CONFIG: configPath,
@@ -72,9 +76,11 @@ const request =
       : kind === 'healthz'
         ? fixedGet('/healthz')
         : uniqueGet(`/generate-signed-url?object_key=p%2F${Date.now()}%2Fu`);
-await runLoad({ url: server.baseUrl, connections: 50, seconds: 1, headers, request });
+// Batches of 100 at 50 connections would queue 5,000 signatures; the bench uses 5.
+const connections = Number(process.env['CONNECTIONS'] ?? (kind === 'batch' ? 5 : 50));
+await runLoad({ url: server.baseUrl, connections, seconds: 1, headers, request });
 const observed = await observe(server, () =>
-  runLoad({ url: server.baseUrl, connections: 50, seconds, headers, request }),
+  runLoad({ url: server.baseUrl, connections, seconds, headers, request }),
 );
 await server.stop();
 const { result, serverCpu, wallSeconds, peakRssMiB } = observed;

@@ -1,7 +1,8 @@
 import type { LoadResult } from './load.ts';
 import type { RawSignResult } from './raw-sign.ts';
 
-export type Scenario = 'raw' | 'baseline' | 'unique' | 'batch' | 'hot' | 'empty' | 'healthz';
+export type Scenario =
+  'raw' | 'baseline' | 'floor' | 'unique' | 'batch' | 'hot' | 'empty' | 'healthz';
 
 /** One line of the table, with everything measured behind it. */
 export interface Row {
@@ -23,6 +24,8 @@ export interface Row {
   vsBaseline?: number;
   /** req/s over the empty Fastify route's req/s. */
   vsEmpty?: number;
+  /** Unique-key req/s over the signing floor's (bench/floor-server.ts), same algorithm. */
+  vsFloor?: number;
   target?: string;
   verdict?: 'PASS' | 'FAIL';
   misses: string[];
@@ -80,11 +83,18 @@ export function evaluate(rows: Row[]): void {
     const baseline = rows.find(
       (other) => other.algorithm === row.algorithm && other.scenario === 'baseline',
     );
+    const floor = rows.find(
+      (other) => other.algorithm === row.algorithm && other.scenario === 'floor',
+    );
     if (row.linksPerSecond !== undefined) {
       const vsRaw = ratio(row.linksPerSecond, raw?.linksPerSecond);
       const vsBaseline = ratio(row.linksPerSecond, baseline?.linksPerSecond);
       if (vsRaw !== undefined) row.vsRaw = vsRaw;
       if (vsBaseline !== undefined) row.vsBaseline = vsBaseline;
+    }
+    if (row.scenario === 'unique') {
+      const vsFloor = ratio(row.requestsPerSecond, floor?.requestsPerSecond);
+      if (vsFloor !== undefined) row.vsFloor = vsFloor;
     }
     const vsEmpty = ratio(row.requestsPerSecond, empty?.requestsPerSecond);
     if (vsEmpty !== undefined && row.scenario !== 'empty') row.vsEmpty = vsEmpty;
@@ -148,6 +158,7 @@ const COLUMNS: { title: string; right: boolean; cell: (row: Row) => string }[] =
   { title: 'x raw', right: true, cell: (row) => fixed(row.vsRaw, 2) },
   { title: 'x base', right: true, cell: (row) => fixed(row.vsBaseline, 2) },
   { title: 'x empty', right: true, cell: (row) => fixed(row.vsEmpty, 2) },
+  { title: 'x floor', right: true, cell: (row) => fixed(row.vsFloor, 2) },
   { title: 'p50 ms', right: true, cell: (row) => fixed(row.p50Ms, 1) },
   { title: 'p99 ms', right: true, cell: (row) => fixed(row.p99Ms, 1) },
   { title: 'RSS MiB', right: true, cell: (row) => fixed(row.peakRssMiB, 0) },

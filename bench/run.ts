@@ -7,6 +7,8 @@
  * - cfsign (the built service, `dist/server/main.cjs`): `GET /generate-signed-url` with a unique
  *   object key per request, `POST /v1/signed-urls` batches of 100 unique keys, one hot key;
  * - a baseline server: node:http + `@aws-sdk/cloudfront-signer` getSignedUrl with the PEM string;
+ * - the signing floor: bare Fastify, a cached KeyObject and async `crypto.sign`, nothing else
+ *   (bench/floor-server.ts), the most any Fastify signing route can reach on this machine;
  * - the ceilings: an empty Fastify route, and cfsign's own `GET /healthz`;
  *
  * for RSA-2048/SHA-1, RSA-2048/SHA-256 and ECDSA P-256/SHA-256. Prints a table with each figure's
@@ -20,6 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { failures, fixedGet, runLoad, uniqueBatch, uniqueGet, type LoadResult } from './load.ts';
 import {
@@ -40,6 +43,7 @@ import {
   type Row,
   type Scenario,
 } from './report.ts';
+import { startCommandArgs } from './start-command.ts';
 import { checkCannedUrl, checkServerLink } from './verify-link.ts';
 import { messageOf } from './errors.ts';
 import type autocannon from 'autocannon';
@@ -214,6 +218,8 @@ class Bench {
   private readonly drainPaths = new Map<ServerProcess, string>();
   private readonly token = randomBytes(24).toString('hex');
   private readonly runId = Date.now().toString(36);
+  /** Servers started so far, to name their log files. */
+  private started = 0;
   readonly profileDirectory: string;
 
   constructor(
@@ -237,7 +243,10 @@ class Bench {
     readyPath: string,
     drainPath: string,
   ): Promise<ServerProcess> {
-    const server = await startServer({ name, args, env, port, readyPath });
+    // Every server's stdout (cfsign's request and audit lines) goes to a file of its own.
+    this.started += 1;
+    const logFile = join(this.directory, `server-${this.started}.log`);
+    const server = await startServer({ name, args, env, port, readyPath, logFile });
     this.running.add(server);
     this.drainPaths.set(server, drainPath);
     return server;
@@ -257,7 +266,7 @@ class Bench {
     return algorithm.keyType === 'rsa' ? this.keys.rsa : this.keys.ec;
   }
 
-  /** Warm-up, drain, then the measured run, observing the server's RSS and CPU during it. */
+  /** Drain, warm-up, drain, then the measured run, observing the server's RSS and CPU. */
   private async measure(
     server: ServerProcess,
     request: autocannon.Request,
@@ -265,6 +274,9 @@ class Bench {
     headers: Record<string, string>,
   ): Promise<Measured> {
     const base = { url: server.baseUrl, connections, headers };
+    // What the previous run left queued must not spill into this warm-up: up to 512
+    // signatures still in flight would shed its first requests with 503s.
+    await this.drain(server);
     const warmup = await runLoad({ ...base, seconds: this.options.warmupSeconds, request });
     await this.drain(server);
     const observed = await observe(server, () =>
@@ -289,6 +301,19 @@ class Bench {
     await response.arrayBuffer();
     if (response.status !== 200) {
       throw new Error(`${server.name}: drain request answered HTTP ${response.status}`);
+    }
+    // With two pool threads a batch's last signature can finish just after that request's, so
+    // where the server reports its gate (cfsign's /metrics), wait until it holds nothing.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const metrics = await fetch(`${server.baseUrl}/metrics`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      const text = await metrics.text();
+      const inFlight = /^cfsign_signing_in_flight (\d+)$/m.exec(text)?.[1];
+      if (metrics.status !== 200 || inFlight === undefined || inFlight === '0') return;
+      if (Date.now() > deadline) throw new Error(`${server.name}: ${inFlight} signatures stuck`);
+      await sleep(10);
     }
   }
 
@@ -414,7 +439,8 @@ class Bench {
     log(`${label}: raw crypto.sign, ${this.options.inFlight} in flight (before)`);
     const before = await this.measureRaw(algorithm);
     await this.measureCfsign(algorithm, key, first);
-    await this.measureBaseline(algorithm, key);
+    await this.measureReference(algorithm, key, FLOOR);
+    await this.measureReference(algorithm, key, BASELINE);
     log(`${label}: raw crypto.sign, ${this.options.inFlight} in flight (after)`);
     const after = await this.measureRaw(algorithm);
 
@@ -495,7 +521,7 @@ class Bench {
       env['UV_THREADPOOL_SIZE'] = String(this.options.cfsignThreadpool);
     }
     if (this.options.workers !== undefined) env['CFSIGN_WORKERS'] = String(this.options.workers);
-    const args = [join(ROOT, 'dist', 'server', 'main.cjs')];
+    const args = startCommandArgs(ROOT);
     if (this.options.profile) {
       mkdirSync(this.profileDirectory, { recursive: true });
       args.unshift(
@@ -613,7 +639,16 @@ class Bench {
     }
   }
 
-  private async measureBaseline(algorithm: Algorithm, key: Keys['rsa']): Promise<void> {
+  /**
+   * A comparison server signing unique keys with the same key: the baseline (as most Node users
+   * write it) or the signing floor (the least a Fastify signing route can do). Its first link is
+   * verified before any load, so a server that signs wrongly never gets a figure.
+   */
+  private async measureReference(
+    algorithm: Algorithm,
+    key: Keys['rsa'],
+    reference: Reference,
+  ): Promise<void> {
     const { label } = algorithm;
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
@@ -627,8 +662,8 @@ class Bench {
       PORT: String(port),
     };
     const server = await this.start(
-      `baseline (${label})`,
-      ['--import', 'tsx', join(ROOT, 'bench', 'baseline-server.ts')],
+      `${reference.scenario} (${label})`,
+      ['--import', 'tsx', join(ROOT, 'bench', reference.script)],
       env,
       port,
       '/healthz',
@@ -644,11 +679,13 @@ class Bench {
       if (problem !== undefined) {
         // The SDK names its algorithms RSA-SHA1/RSA-SHA256; should it ever refuse an ECDSA key,
         // the baseline is "n/a" for ECDSA rather than a fake.
-        if (algorithm.keyType !== 'ec') throw new Error(`baseline (${label}): ${problem}`);
+        if (reference.scenario !== 'baseline' || algorithm.keyType !== 'ec') {
+          throw new Error(`${reference.scenario} (${label}): ${problem}`);
+        }
         this.rows.push({
           algorithm: label,
-          scenario: 'baseline',
-          label: 'baseline node:http + SDK (PEM)',
+          scenario: reference.scenario,
+          label: reference.label,
           failures: 0,
           misses: [],
           note: `the SDK cannot sign with this key: ${problem}`,
@@ -657,14 +694,16 @@ class Bench {
         log(`  baseline n/a: ${problem}`);
         return;
       }
-      log(`${label}: baseline`);
+      log(`${label}: ${reference.label}`);
       this.addLoadRow(
         label,
-        'baseline',
-        'baseline node:http + SDK (PEM)',
+        reference.scenario,
+        reference.label,
         await this.measure(
           server,
-          uniqueGet(`/generate-signed-url?object_key=bench%2F${this.runId}%2F${algorithm.id}%2Fb`),
+          uniqueGet(
+            `/generate-signed-url?object_key=bench%2F${this.runId}%2F${algorithm.id}%2F${reference.scenario}`,
+          ),
           this.options.connections,
           this.authorization,
         ),
@@ -675,6 +714,26 @@ class Bench {
     }
   }
 }
+
+/** A server measured beside cfsign on unique keys. */
+interface Reference {
+  scenario: 'baseline' | 'floor';
+  label: string;
+  /** Under bench/. */
+  script: string;
+}
+
+const BASELINE: Reference = {
+  scenario: 'baseline',
+  label: 'baseline node:http + SDK (PEM)',
+  script: 'baseline-server.ts',
+};
+
+const FLOOR: Reference = {
+  scenario: 'floor',
+  label: 'floor: bare Fastify + async sign',
+  script: 'floor-server.ts',
+};
 
 type Measured = Observation<LoadResult> & { warmup: LoadResult };
 
@@ -696,9 +755,10 @@ function ordered(rows: readonly Row[]): Row[] {
     healthz: 1,
     raw: 2,
     baseline: 3,
-    unique: 4,
-    batch: 5,
-    hot: 6,
+    floor: 4,
+    unique: 5,
+    batch: 6,
+    hot: 7,
   };
   const algorithms = [...new Set(rows.map((row) => row.algorithm))];
   return [...rows].sort(
@@ -787,7 +847,8 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     [
       'x raw: links/s over the raw limit of the same algorithm; x base: over the baseline (node:http +',
-      '@aws-sdk/cloudfront-signer, PEM string per request); x empty: req/s over the empty Fastify route.',
+      '@aws-sdk/cloudfront-signer, PEM string per request); x empty: req/s over the empty Fastify route;',
+      'x floor: unique-key req/s over the signing floor (bare Fastify + async crypto.sign, nothing else).',
       `Targets (informational): RSA unique keys >= ${TARGETS.rsaUniqueVsRaw} x raw, >= ${TARGETS.rsaUniqueVsBaseline} x baseline, ` +
         `p99 <= ${TARGETS.rsaUniqueP99Ms} ms, no errors; batches >= ${TARGETS.batchVsRaw} x raw; ` +
         `ECDSA unique keys >= ${TARGETS.ecdsaUniqueVsEmpty} x empty route; RSA hot key >= ${TARGETS.hotVsRaw} x raw; ` +

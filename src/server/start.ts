@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { isSignerError } from '../errors.ts';
 import { DEV_KEY_DIRECTORY, loadConfig, type Environment } from '../config/load-config.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
-import { buildEdge, type Edge } from '../edge/build-edge.ts';
+import type { Edge } from '../edge/build-edge.ts';
 import { ensureDevKeyPair } from '../keys/dev-key-pair.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { buildServer } from './build-server.ts';
@@ -32,6 +32,9 @@ async function startDevEdge(config: ServiceConfig, keyring: Keyring | undefined)
   if (keyring === undefined) return { problem: 'the dev key is not loaded' };
   let edge: Edge | undefined;
   try {
+    // Loaded here, not at the top: outside dev mode the edge and its static-file and proxy
+    // plugins would only slow every start and take memory.
+    const { buildEdge } = await import('../edge/build-edge.ts');
     edge = await buildEdge({ root: DEV_EDGE_ROOT, keys: keyring, logLevel: config.logLevel });
     await edge.listen({ host: url.hostname, port: Number(url.port) });
     return { edge };

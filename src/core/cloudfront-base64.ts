@@ -3,20 +3,23 @@
  * (Not RFC 4648 base64url, which uses `-` and `_` for `+` and `/` and drops padding.)
  */
 
-const TO_CLOUDFRONT: Readonly<Record<string, string>> = { '+': '-', '=': '_', '/': '~' };
 const FROM_CLOUDFRONT: Readonly<Record<string, string>> = { '-': '+', _: '=', '~': '/' };
 
 /** The characters a CloudFront base64 value may contain. */
 export const CLOUDFRONT_BASE64_PATTERN = /^[A-Za-z0-9\-_~]*$/;
 
 export function encodeCloudFrontBase64(bytes: Uint8Array | string): string {
-  const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
+  const buffer =
+    typeof bytes === 'string'
+      ? Buffer.from(bytes, 'utf8')
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return toCloudFrontAlphabet(buffer.toString('base64'));
 }
 
 /** Standard base64 text in CloudFront's alphabet; other characters are left as they are. */
 export function toCloudFrontAlphabet(standardBase64: string): string {
-  return standardBase64.replace(/[+=/]/g, (c) => TO_CLOUDFRONT[c] ?? c);
+  // Three literal replacements, not a regex with a callback: every link pays for this.
+  return standardBase64.replaceAll('+', '-').replaceAll('=', '_').replaceAll('/', '~');
 }
 
 /**

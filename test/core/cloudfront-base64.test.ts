@@ -90,6 +90,26 @@ describe('encodeCloudFrontBase64', () => {
     );
   });
 
+  it('encodes a view into a larger buffer as exactly the bytes it shows', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 96 }),
+        fc.nat(),
+        fc.nat(),
+        (whole, start, length) => {
+          const from = start % whole.length;
+          const view = whole.subarray(from, from + (length % (whole.length - from + 1)));
+          assert.equal(encodeCloudFrontBase64(view), referenceEncode(Uint8Array.from(view)));
+          assert.equal(
+            encodeCloudFrontBase64(Buffer.from(view)),
+            referenceEncode(Uint8Array.from(view)),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('encodes any Unicode string as the base64 of its UTF-8 bytes', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {

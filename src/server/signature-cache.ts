@@ -8,6 +8,8 @@ import { LRUCache } from 'lru-cache';
 export interface SignatureCache {
   /** The signature of `policy`: cached, in the making, or made now by `signFresh`. */
   sign(policy: string, signFresh: (policy: string) => Promise<Buffer>): Promise<Buffer>;
+  /** The signature of `policy` if it is cached or in the making, without making one. */
+  reuse(policy: string): Promise<Buffer> | undefined;
 }
 
 /** Entries are about 1 KB (a policy and an RSA-2048 signature), so the default is ~4 MB at most. */
@@ -15,13 +17,16 @@ export const SIGNATURE_CACHE_ENTRIES = 4096;
 
 export function createSignatureCache(maxEntries: number, onHit: () => void): SignatureCache {
   const signatures = new LRUCache<string, Promise<Buffer>>({ max: maxEntries });
+  function reuse(policy: string): Promise<Buffer> | undefined {
+    const known = signatures.get(policy);
+    if (known !== undefined) onHit();
+    return known;
+  }
   return {
+    reuse,
     sign(policy, signFresh) {
-      const known = signatures.get(policy);
-      if (known !== undefined) {
-        onHit();
-        return known;
-      }
+      const known = reuse(policy);
+      if (known !== undefined) return known;
       const pending = signFresh(policy);
       signatures.set(policy, pending);
       // A failed signature is not remembered; the next request tries afresh.

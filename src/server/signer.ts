@@ -47,9 +47,16 @@ export interface Signer {
   planObject(objectKey: string, request: GrantRequest, ttlCap?: number): PlannedUrl;
   /** Signs a planned URL on libuv's pool, or reuses the signature of the same policy. */
   signPlanned(plan: PlannedUrl): Promise<SignedUrl>;
+  /**
+   * The planned URL signed with a signature already made, or being made, for the same policy
+   * (a stable link, see `linkWindow`); undefined when a private-key operation is needed.
+   */
+  reusePlanned(plan: PlannedUrl): Promise<SignedUrl> | undefined;
   /** As planObject, for cookies over a key pattern. */
   planCookies(keyPattern: string, request: GrantRequest, ttlCap?: number): Grant;
   signPlannedCookies(grant: Grant): Promise<SignedCookies>;
+  /** As reusePlanned, for cookies. */
+  reusePlannedCookies(grant: Grant): Promise<SignedCookies> | undefined;
 }
 
 /** A distribution's signer over the active key of its keyring; settings are read once. */
@@ -106,6 +113,14 @@ export function createSigner(
     });
   }
 
+  function reuse<T>(grant: Grant, complete: (signature: Buffer) => T): Promise<T> | undefined {
+    const completed = signatures.reuse(grant.policy)?.then(complete);
+    // The caller awaits it after its rate limit; should the limit refuse first, a failed
+    // signature must not surface as an unhandled rejection.
+    completed?.catch(() => undefined);
+    return completed;
+  }
+
   return {
     ttlOf,
     planObject(objectKey, request, ttlCap) {
@@ -119,6 +134,9 @@ export function createSigner(
     async signPlanned({ url, grant }) {
       return completeSignedUrl(url, grant, await sign(grant));
     },
+    reusePlanned({ url, grant }) {
+      return reuse(grant, (signature) => completeSignedUrl(url, grant, signature));
+    },
     planCookies(keyPattern, request, ttlCap) {
       return planSignedCookies({
         ...options(request, ttlCap),
@@ -127,6 +145,9 @@ export function createSigner(
     },
     async signPlannedCookies(grant) {
       return completeSignedCookies(grant, await sign(grant));
+    },
+    reusePlannedCookies(grant) {
+      return reuse(grant, (signature) => completeSignedCookies(grant, signature));
     },
   };
 }

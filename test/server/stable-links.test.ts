@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import type { Environment } from '../../src/config/load-config.ts';
 import type { App } from '../../src/server/context.ts';
 import { bearer, MULTI_TENANT_CONFIG, writeConfigFile } from '../helpers/config-file.ts';
@@ -110,6 +111,71 @@ describe('stable links (CFSIGN_LINK_WINDOW)', () => {
     assert.equal(expiresOf(capped), NOW_SECONDS + 3610);
     const rounded = await signedUrl(server.app, 'tenants/acme/a.mp4', '&ttl=600', bearer('acme'));
     assert.equal(expiresOf(rounded), NOW_SECONDS + 900);
+  });
+
+  it('serves links and cookies it has already signed while the signing gate is full, and sheds new ones', async (t) => {
+    const config = {
+      ...MULTI_TENANT_CONFIG,
+      distributions: MULTI_TENANT_CONFIG.distributions.map((distribution) => ({
+        ...distribution,
+        linkWindow: WINDOW,
+      })),
+      server: { maxSigningInFlight: 1 },
+    };
+    const server = await withClock(t, { CFSIGN_CONFIG: writeConfigFile(t, config) });
+    server.at(10);
+    const get = (key: string) =>
+      server.app.inject({
+        url: `/generate-signed-url?object_key=${encodeURIComponent(key)}`,
+        headers: bearer('broad'),
+      });
+    const cookies = () =>
+      server.app.inject({
+        method: 'POST',
+        url: '/v1/signed-cookies',
+        headers: bearer('cookie'),
+        payload: { resource: 'videos/*' },
+      });
+    const hot = await get('videos/hot.mp4');
+    assert.equal(hot.statusCode, 200, hot.body);
+    const hotCookies = await cookies();
+    assert.equal(hotCookies.statusCode, 200, hotCookies.body);
+    const signedBefore = (await counters(server.app)).signatures;
+
+    // A batch larger than the cap runs alone and holds the gate while it signs.
+    const items = Array.from({ length: 60 }, (_, index) => ({ key: `videos/b${index}.mp4` }));
+    const state = { done: false };
+    const batch = server.app
+      .inject({
+        method: 'POST',
+        url: '/v1/signed-urls',
+        headers: bearer('broad'),
+        payload: { items },
+      })
+      .finally(() => {
+        state.done = true;
+      });
+    const gateHeld = async () =>
+      /^cfsign_signing_in_flight 60$/m.test((await server.app.inject({ url: '/metrics' })).body);
+    while (!(await gateHeld())) {
+      assert.ok(!state.done, 'the batch held the gate at some point');
+      await setImmediate();
+    }
+    const [again, againCookies, fresh] = await Promise.all([
+      get('videos/hot.mp4'),
+      cookies(),
+      get('videos/new.mp4'),
+    ]);
+    assert.ok(!state.done, 'the batch was still signing');
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.body, hot.body);
+    assert.equal(againCookies.statusCode, 200, againCookies.body);
+    assert.equal(againCookies.body, hotCookies.body);
+    assert.equal(fresh.statusCode, 503, fresh.body);
+    assert.equal(fresh.json<{ error: string }>().error, 'ERR_OVERLOADED');
+    assert.equal((await batch).statusCode, 200);
+    // 60 for the batch and none for the links and cookies served again.
+    assert.equal((await counters(server.app)).signatures, signedBefore + 60);
   });
 
   it('rounds cookie expiries and batch items too, reusing one signature for equal policies', async (t) => {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { auditIssued } from '../audit.ts';
-import { limitClient } from '../limits.ts';
+import { signOne } from '../sign-one.ts';
 import { requireCaller } from '../auth.ts';
 import { authorizeGrant, ruleFor } from '../authorize.ts';
 import { distributionFor, type App, type ServerContext } from '../context.ts';
@@ -52,11 +52,9 @@ export function registerGenerateSignedUrl(app: App, context: ServerContext): voi
       const rule = ruleFor(requireCaller(request), distribution.config);
       const planned = signer.planObject(objectKey, grant, rule.maxTtl);
       authorizeGrant(rule, { objectKey, ttl: signer.ttlOf(grant) });
-      const signed = await context.gate.run(1, async () => {
-        // Tokens are spent only once a signing slot is held, so a 503 costs the client nothing.
-        await limitClient(context.limiter, request, 1);
-        return signer.signPlanned(planned);
-      });
+      const signed = await signOne(context, request, signer.reusePlanned(planned), () =>
+        signer.signPlanned(planned),
+      );
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {
         kind: 'url',

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { formatSetCookieHeaders } from '../../core/sign-cookies.ts';
 import { auditIssued } from '../audit.ts';
-import { limitClient } from '../limits.ts';
+import { signOne } from '../sign-one.ts';
 import { requireCaller } from '../auth.ts';
 import { authorizeGrant, ruleFor } from '../authorize.ts';
 import { distributionFor, type App, type ServerContext } from '../context.ts';
@@ -70,11 +70,9 @@ export function registerSignedCookies(app: App, context: ServerContext): void {
       const rule = ruleFor(requireCaller(request), distribution.config);
       authorizeGrant(rule, { keyPattern: resource, ttl: signer.ttlOf(grant), cookies: true });
       const planned = signer.planCookies(resource, grant, rule.maxTtl);
-      const signed = await context.gate.run(1, async () => {
-        // Tokens are spent only once a signing slot is held, so a 503 costs the client nothing.
-        await limitClient(context.limiter, request, 1);
-        return signer.signPlannedCookies(planned);
-      });
+      const signed = await signOne(context, request, signer.reusePlannedCookies(planned), () =>
+        signer.signPlannedCookies(planned),
+      );
       request.keyPairId = signed.keyPairId;
       auditIssued(request, {
         kind: 'cookies',

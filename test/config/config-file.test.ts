@@ -72,7 +72,7 @@ describe('CFSIGN_CONFIG', () => {
 
   it('names every schema problem by its place in the file', (t) => {
     const broken = {
-      distributions: [{ name: 'media', url: 7, keys: [], colour: 'blue' }],
+      distributions: [{ name: 'media', url: 7, keys: [], colour: 'blue', hash: 'md5' }],
       clients: [
         { name: 'x', tokenSha256: 'not-hex', allow: [{ distribution: 'media', wildcard: true }] },
       ],
@@ -80,6 +80,7 @@ describe('CFSIGN_CONFIG', () => {
     const text = problemsOf({ CFSIGN_CONFIG: writeConfigFile(t, broken) }).join('\n');
     assert.match(text, /CFSIGN_CONFIG: distributions\.0: unknown setting 'colour'/);
     assert.match(text, /CFSIGN_CONFIG: distributions\.0\.url: must be string/);
+    assert.match(text, /CFSIGN_CONFIG: distributions\.0\.hash: must be one of 'sha1', 'sha256'$/m);
     assert.match(text, /CFSIGN_CONFIG: distributions\.0\.keys: must not have fewer than 1 items/);
     assert.match(text, /CFSIGN_CONFIG: clients\.0\.tokenSha256: must match pattern/);
     assert.match(text, /CFSIGN_CONFIG: clients\.0\.allow\.0: unknown setting 'wildcard'/);

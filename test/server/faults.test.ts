@@ -214,6 +214,39 @@ describe('SIGTERM under load', () => {
   });
 });
 
+describe('the log under sustained signing', () => {
+  it('keeps up with the links issued while the signing pool stays full, instead of piling up in memory', async (t) => {
+    const config = writeConfigFile(t, {
+      ...MULTI_TENANT_CONFIG,
+      clients: withClientLimits(UNLIMITED),
+      rateLimit: { ip: UNLIMITED },
+    });
+    const service = await startService({ CFSIGN_CONFIG: config, HOST: '127.0.0.1' });
+    t.after(stopAtEnd(service));
+    // Five batches of 100 in flight keep about 500 signatures queued on libuv's pool, where
+    // the log's own writes wait their turn.
+    const load = startLoad(t, 5, (worker, sequence) =>
+      signBatch(
+        service.address,
+        Array.from({ length: 100 }, (_, index) => `videos/${worker}-${sequence}-${index}.mp4`),
+      ),
+    );
+    await sleep(3_000);
+    // Read while the load still runs: a backlog drains as soon as the pool is idle.
+    const issued = load.outcomes.filter((outcome) => outcome.status === 200).length * 100;
+    const audited = service.logs().filter((line) => line['audit'] === 'issued').length;
+    const outcomes = await load.stop();
+    assert.ok(issued >= 500, `${issued} links issued in 3 s`);
+    assert.deepEqual(tally(outcomes), { 200: outcomes.length });
+    // Each link's audit line is written before its response is sent; only the lines of the
+    // last pool turn may still be on their way.
+    assert.ok(
+      audited >= issued / 2,
+      `${audited} audit lines had reached stdout when ${issued} links had been issued`,
+    );
+  });
+});
+
 describe('three times the signing capacity offered', () => {
   it('answers only 200, 429 and 503, each refusal with Retry-After, and every link verifies', async (t) => {
     const maxSigningInFlight = 6;

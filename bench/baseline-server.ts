@@ -6,21 +6,14 @@
  * Environment: CLOUDFRONT_URL, CLOUDFRONT_KEY_PAIR_ID, PRIVATE_KEY_PATH, BENCH_TOKEN,
  * BENCH_HASH (sha1 | sha256), HOST, PORT. Started by bench/run.ts.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
+import { readReferenceSettings } from './reference-settings.ts';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is required`);
-  return value;
-}
-
-const distributionUrl = required('CLOUDFRONT_URL');
-const keyPairId = required('CLOUDFRONT_KEY_PAIR_ID');
-const privateKey = readFileSync(required('PRIVATE_KEY_PATH'), 'utf8');
-const expectedAuthorization = `Bearer ${required('BENCH_TOKEN')}`;
-const sha256 = process.env['BENCH_HASH'] === 'sha256';
+const settings = readReferenceSettings();
+const { distributionUrl, keyPairId, expectedAuthorization } = settings;
+const privateKey = settings.privateKeyPem;
+const sha256 = settings.hash === 'sha256';
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -10,20 +10,12 @@
  * BENCH_HASH (sha1 | sha256), HOST, PORT. Started by bench/run.ts, which verifies its links.
  */
 import { createPrivateKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
+import { readReferenceSettings } from './reference-settings.ts';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is required`);
-  return value;
-}
-
-const distributionUrl = required('CLOUDFRONT_URL');
-const keyPairId = required('CLOUDFRONT_KEY_PAIR_ID');
-const privateKey = createPrivateKey(readFileSync(required('PRIVATE_KEY_PATH')));
-const expectedAuthorization = `Bearer ${required('BENCH_TOKEN')}`;
-const hash = process.env['BENCH_HASH'] === 'sha256' ? 'sha256' : 'sha1';
+const settings = readReferenceSettings();
+const { distributionUrl, keyPairId, expectedAuthorization, hash } = settings;
+const privateKey = createPrivateKey(settings.privateKeyPem);
 const hashParameter = hash === 'sha256' ? '&Hash-Algorithm=SHA256' : '';
 const CLOUDFRONT_ALPHABET: Record<string, string> = { '+': '-', '=': '_', '/': '~' };
 

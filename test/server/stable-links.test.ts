@@ -57,6 +57,17 @@ async function counters(app: App): Promise<{ signatures: number; hits: number }>
   };
 }
 
+/** The multi-tenant configuration with a link window on every distribution. */
+function windowedConfig() {
+  return {
+    ...MULTI_TENANT_CONFIG,
+    distributions: MULTI_TENANT_CONFIG.distributions.map((distribution) => ({
+      ...distribution,
+      linkWindow: WINDOW,
+    })),
+  };
+}
+
 function expiresOf(url: string): number {
   return Number(new URL(url).searchParams.get('Expires'));
 }
@@ -97,13 +108,7 @@ describe('stable links (CFSIGN_LINK_WINDOW)', () => {
   });
 
   it("never rounds past the client's own maximum lifetime", async (t) => {
-    const config = {
-      ...MULTI_TENANT_CONFIG,
-      distributions: MULTI_TENANT_CONFIG.distributions.map((distribution) => ({
-        ...distribution,
-        linkWindow: WINDOW,
-      })),
-    };
+    const config = windowedConfig();
     const server = await withClock(t, { CFSIGN_CONFIG: writeConfigFile(t, config) });
     server.at(10);
     // acme may ask for at most 3600 s: the edge at +3900 would pass it.
@@ -114,14 +119,7 @@ describe('stable links (CFSIGN_LINK_WINDOW)', () => {
   });
 
   it('serves links and cookies it has already signed while the signing gate is full, and sheds new ones', async (t) => {
-    const config = {
-      ...MULTI_TENANT_CONFIG,
-      distributions: MULTI_TENANT_CONFIG.distributions.map((distribution) => ({
-        ...distribution,
-        linkWindow: WINDOW,
-      })),
-      server: { maxSigningInFlight: 1 },
-    };
+    const config = { ...windowedConfig(), server: { maxSigningInFlight: 1 } };
     const server = await withClock(t, { CFSIGN_CONFIG: writeConfigFile(t, config) });
     server.at(10);
     const get = (key: string) =>
@@ -179,13 +177,7 @@ describe('stable links (CFSIGN_LINK_WINDOW)', () => {
   });
 
   it('rounds cookie expiries and batch items too, reusing one signature for equal policies', async (t) => {
-    const config = {
-      ...MULTI_TENANT_CONFIG,
-      distributions: MULTI_TENANT_CONFIG.distributions.map((distribution) => ({
-        ...distribution,
-        linkWindow: WINDOW,
-      })),
-    };
+    const config = windowedConfig();
     const server = await withClock(t, { CFSIGN_CONFIG: writeConfigFile(t, config) });
     server.at(10);
     const cookies = async () => {

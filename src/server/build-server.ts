@@ -43,14 +43,14 @@ export interface BuildServerOptions {
 }
 
 /**
- * Standard output as pino writes it by default (asynchronously, flushed at exit), but with up
- * to 1 MiB per write instead of 16 KiB. Those writes run on libuv's pool, behind every
- * signature queued there: at 16 KiB per turn of a pool busy with 512 RSA signatures (about
- * 180 ms on 2 cores), the log fell ever further behind under sustained load and its backlog
- * grew in memory without bound.
+ * Standard output, written synchronously: one write per line, on the event loop. pino's
+ * default writes asynchronously on libuv's pool, 16 KiB at a time, behind every signature
+ * queued there: under sustained signing the log fell ever further behind and its backlog grew
+ * in memory without bound (and larger writes make each buffered line dearer to append). A
+ * line is on its way once logged, and a slow reader slows the service instead of filling it.
  */
 function stdoutLog(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, maxWrite: 1024 * 1024 });
+  return pino.destination({ dest: 1, sync: true });
 }
 
 /** Paths redacted from every log line, should any of them ever be logged. */

@@ -384,12 +384,13 @@ describe('requests that must not sign', () => {
       server: { maxSigningInFlight: 1, maxBatchSize: 2 },
     };
     const server = await build(t, { CFSIGN_CONFIG: writeConfigFile(t, limited) });
-    const sign = () =>
+    const sign = (key = 'videos/a.mp4') =>
       server.app.inject({
-        url: '/generate-signed-url?object_key=videos/a.mp4',
+        url: `/generate-signed-url?object_key=${key}`,
         headers: bearer('broad'),
       });
-    const [first, second] = await Promise.all([sign(), sign()]);
+    // Two keys: a second request for the first one's policy would reuse its signature, slotless.
+    const [first, second] = await Promise.all([sign(), sign('videos/b.mp4')]);
     assert.deepEqual([first.statusCode, second.statusCode].sort(), [200, 503]);
     assert.equal((await sign()).statusCode, 200, 'the shed request left its token');
     assert.equal((await sign()).statusCode, 429);

@@ -176,6 +176,28 @@ describe('stable links (CFSIGN_LINK_WINDOW)', () => {
     assert.equal((await counters(server.app)).signatures, signedBefore + 60);
   });
 
+  it('spends a rate-limit token on a link it serves again, and refuses it once they are gone', async (t) => {
+    const config = {
+      ...windowedConfig(),
+      clients: MULTI_TENANT_CONFIG.clients.map((client) =>
+        client.name === 'broad' ? { ...client, rateLimit: { perSecond: 0.001, burst: 2 } } : client,
+      ),
+      server: { maxBatchSize: 2 },
+    };
+    const server = await withClock(t, { CFSIGN_CONFIG: writeConfigFile(t, config) });
+    server.at(10);
+    const get = () =>
+      server.app.inject({
+        url: '/generate-signed-url?object_key=videos/hot.mp4',
+        headers: bearer('broad'),
+      });
+    assert.equal((await get()).statusCode, 200);
+    assert.equal((await get()).statusCode, 200);
+    const refused = await get();
+    assert.equal(refused.statusCode, 429, refused.body);
+    assert.deepEqual(await counters(server.app), { signatures: 1, hits: 2 });
+  });
+
   it('rounds cookie expiries and batch items too, reusing one signature for equal policies', async (t) => {
     const config = windowedConfig();
     const server = await withClock(t, { CFSIGN_CONFIG: writeConfigFile(t, config) });

@@ -41,7 +41,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz', { signal: AbortSignal.timeout(2000) }).then((response) => process.exit(response.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself (readiness fails, the listener closes
 # after CFSIGN_SHUTDOWN_DELAY, in-flight requests finish, exit 0). Same as `npm start`. The V8
-# flags keep the service under 150 MB resident under load (README, Performance): a young
-# generation of 2 x 8 MiB instead of 2 x 16, and an old generation that grows 1.5x its live
-# size between full collections instead of up to 4x.
+# flags keep the service under 150 MB resident under load (README, Performance): semi-spaces
+# of the young generation capped at 8 MiB (V8 sizes its default from the memory it sees: 16 MiB
+# on a machine with several GiB), and an old generation that grows 1.5x its live size between
+# full collections instead of up to 4x.
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/server/main.cjs"]

@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startCommandArgs } from '../../bench/start-command.ts';
 
 /** What `npm start` runs. */
 export const SERVICE_ENTRY = new URL('../../dist/server/main.cjs', import.meta.url).pathname;
+
+/** `node`'s arguments in `npm start`, V8 flags included, with the entry point made absolute. */
+const START_ARGS = startCommandArgs(new URL('../..', import.meta.url).pathname);
 
 /** The built service in a child process, started as `npm start` starts it. */
 export interface RunningService {
@@ -26,7 +30,7 @@ export async function startService(
   cwd: string = process.cwd(),
   readyWhen = /Server listening at/,
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [SERVICE_ENTRY], {
+  const child = spawn(process.execPath, START_ARGS, {
     cwd,
     env: { PATH: process.env['PATH'], PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
